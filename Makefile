@@ -1,0 +1,42 @@
+# The commands a newcomer runs: `make demo` and `make test`.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+NP ?= 4
+
+.PHONY: setup demo test test-c test-python test-asan-daemons bench clean
+
+setup:
+	@BUILD_DIR=$(BUILD) ./deploy/setup.sh
+
+demo: setup
+	.venv/bin/pytest --mp --np $(NP) -v -p no:cacheprovider --rootdir examples examples
+
+$(ASAN_BUILD)/CMakeCache.txt:
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DMP_SANITIZE=ON >/dev/null
+
+# C unit tests and fuzz-corpus replays, under ASan+UBSan.
+test-c: setup $(ASAN_BUILD)/CMakeCache.txt
+	cmake --build $(ASAN_BUILD) -j$$(nproc) >/dev/null
+	cd $(ASAN_BUILD) && ctest --output-on-failure
+
+# Plugin and end-to-end tests against the installed daemons.
+test-python: setup
+	.venv/bin/pytest -p no:cacheprovider tests/python tests/e2e -q
+
+# The end-to-end tests again with the daemons built under ASan+UBSan: any report fails.
+test-asan-daemons: test-c
+	rm -rf $(ASAN_BUILD)/asan-logs && mkdir -p $(ASAN_BUILD)/asan-logs
+	MP_BIN_DIR=$(CURDIR)/$(ASAN_BUILD) \
+	ASAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_BUILD)/asan-logs/report:detect_leaks=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:log_path=$(CURDIR)/$(ASAN_BUILD)/asan-logs/report \
+	.venv/bin/pytest -p no:cacheprovider tests/e2e -q
+	@if ls $(ASAN_BUILD)/asan-logs/report* >/dev/null 2>&1; then \
+	    cat $(ASAN_BUILD)/asan-logs/report*; echo "sanitizer reports from the daemons"; exit 1; fi
+
+test: test-c test-python test-asan-daemons
+
+bench: setup
+	.venv/bin/python bench/bench_run.py
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) .venv
