@@ -1,0 +1,139 @@
+#include "agents.h"
+
+#include "../common/clock.h"
+
+struct mp_agents_t {
+    mp_agent_t **items; //  registration order
+    size_t size, cap;
+};
+
+static void s_agent_destroy (mp_agent_t **agent_p)
+{
+    mp_agent_t *agent = *agent_p;
+    if (!agent)
+        return;
+    zframe_destroy (&agent->routing_id);
+    free (agent->name);
+    free (agent->hostname);
+    free (agent);
+    *agent_p = NULL;
+}
+
+mp_agents_t *mp_agents_new (void)
+{
+    return (mp_agents_t *) calloc (1, sizeof (mp_agents_t));
+}
+
+void mp_agents_destroy (mp_agents_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    mp_agents_t *self = *self_p;
+    for (size_t i = 0; i < self->size; i++)
+        s_agent_destroy (&self->items[i]);
+    free (self->items);
+    free (self);
+    *self_p = NULL;
+}
+
+void mp_agents_key (zframe_t *routing_id, char *key)
+{
+    static const char hex[] = "0123456789abcdef";
+    const uint8_t *data = zframe_data (routing_id);
+    size_t size = zframe_size (routing_id), out = 0;
+    for (size_t i = 0; i < size && out + 2 < MP_AGENT_KEY_MAX; i++) {
+        key[out++] = hex[data[i] >> 4];
+        key[out++] = hex[data[i] & 15];
+    }
+    key[out] = '\0';
+}
+
+mp_agent_t *mp_agents_find_key (mp_agents_t *self, const char *key)
+{
+    for (size_t i = 0; i < self->size; i++)
+        if (streq (self->items[i]->key, key))
+            return self->items[i];
+    return NULL;
+}
+
+mp_agent_t *mp_agents_find (mp_agents_t *self, zframe_t *routing_id)
+{
+    char key[MP_AGENT_KEY_MAX];
+    mp_agents_key (routing_id, key);
+    return mp_agents_find_key (self, key);
+}
+
+static mp_agent_t *s_agent_add (mp_agents_t *self, zframe_t *routing_id)
+{
+    if (self->size == self->cap) {
+        size_t cap = self->cap ? self->cap * 2 : 8;
+        mp_agent_t **items = (mp_agent_t **) realloc (self->items, cap * sizeof *items);
+        if (!items)
+            return NULL;
+        self->items = items;
+        self->cap = cap;
+    }
+    mp_agent_t *agent = (mp_agent_t *) calloc (1, sizeof *agent);
+    if (!agent)
+        return NULL;
+    mp_agents_key (routing_id, agent->key);
+    agent->routing_id = zframe_dup (routing_id);
+    if (!agent->routing_id) {
+        free (agent);
+        return NULL;
+    }
+    self->items[self->size++] = agent;
+    return agent;
+}
+
+mp_agent_t *mp_agents_upsert (mp_agents_t *self, zframe_t *routing_id, const char *name,
+                              const char *hostname, size_t slots)
+{
+    char *new_name = strdup (name), *new_host = strdup (hostname);
+    mp_agent_t *agent = mp_agents_find (self, routing_id);
+    if (!agent && new_name && new_host)
+        agent = s_agent_add (self, routing_id);
+    if (!agent || !new_name || !new_host) {
+        free (new_name);
+        free (new_host);
+        return NULL;
+    }
+    free (agent->name);
+    free (agent->hostname);
+    agent->name = new_name;
+    agent->hostname = new_host;
+    agent->slots = slots;
+    agent->last_seen_ms = mp_clock_mono_ms ();
+    return agent;
+}
+
+void mp_agents_remove (mp_agents_t *self, mp_agent_t *agent)
+{
+    for (size_t i = 0; i < self->size; i++) {
+        if (self->items[i] != agent)
+            continue;
+        s_agent_destroy (&self->items[i]);
+        memmove (&self->items[i], &self->items[i + 1],
+                 (self->size - i - 1) * sizeof *self->items);
+        self->size--;
+        return;
+    }
+}
+
+size_t mp_agents_size (mp_agents_t *self)
+{
+    return self->size;
+}
+
+mp_agent_t *mp_agents_at (mp_agents_t *self, size_t index)
+{
+    return index < self->size ? self->items[index] : NULL;
+}
+
+size_t mp_agents_busy (mp_agents_t *self)
+{
+    size_t busy = 0;
+    for (size_t i = 0; i < self->size; i++)
+        busy += self->items[i]->busy;
+    return busy;
+}

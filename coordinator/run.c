@@ -1,0 +1,190 @@
+#include "run.h"
+
+#include "../common/error.h"
+
+static void s_unit_destroy (mp_unit_t **unit_p)
+{
+    mp_unit_t *unit = *unit_p;
+    if (!unit)
+        return;
+    for (size_t i = 0; i < unit->ntests; i++)
+        free (unit->tests[i]);
+    free (unit->tests);
+    free (unit->group);
+    free (unit);
+    *unit_p = NULL;
+}
+
+mp_run_t *mp_run_new (uint64_t id, const char *cwd, zframe_t *front, mp_sync_grant_fn *grant,
+                      void *arg)
+{
+    mp_run_t *self = (mp_run_t *) calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->id = id;
+    self->cwd = strdup (cwd);
+    self->args = zlist_new ();
+    self->sched = mp_sched_new ();
+    self->sync = mp_sync_new (grant, arg);
+    self->front = zframe_dup (front);
+    self->ready = zhashx_new ();
+    if (!self->cwd || !self->args || !self->sched || !self->sync || !self->front
+        || !self->ready) {
+        mp_run_destroy (&self);
+        return NULL;
+    }
+    zlist_autofree (self->args);
+    return self;
+}
+
+void mp_run_destroy (mp_run_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    mp_run_t *self = *self_p;
+    for (size_t i = 0; i < self->nunits; i++)
+        s_unit_destroy (&self->units[i]);
+    free (self->units);
+    for (size_t i = 0; i < self->nevents; i++) {
+        free (self->events[i].kind);
+        free (self->events[i].test);
+        free (self->events[i].data);
+    }
+    free (self->events);
+    zhashx_destroy (&self->ready);
+    zframe_destroy (&self->front);
+    zframe_destroy (&self->poll_route);
+    free (self->poll_from);
+    mp_sync_destroy (&self->sync);
+    mp_sched_destroy (&self->sched);
+    zlist_destroy (&self->args);
+    free (self->cwd);
+    free (self);
+    *self_p = NULL;
+}
+
+int mp_run_add_unit (mp_run_t *self, uint64_t id, const char *group, int strategy,
+                     const char *const *tests, size_t ntests, char *err, size_t errlen)
+{
+    if (self->state != MP_RUN_PLANNING) {
+        mp_set_error (err, errlen, "run %" PRIu64 " is no longer planning", self->id);
+        return -1;
+    }
+    if (ntests == 0) {
+        mp_set_error (err, errlen, "unit %" PRIu64 " has no tests", id);
+        return -1;
+    }
+    if (mp_run_unit (self, id)) {
+        mp_set_error (err, errlen, "unit %" PRIu64 " planned twice", id);
+        return -1;
+    }
+    if (self->nunits == self->cap_units) {
+        size_t cap = self->cap_units ? self->cap_units * 2 : 64;
+        mp_unit_t **units = (mp_unit_t **) realloc (self->units, cap * sizeof *units);
+        if (!units)
+            goto nomem;
+        self->units = units;
+        self->cap_units = cap;
+    }
+    mp_unit_t *unit = (mp_unit_t *) calloc (1, sizeof *unit);
+    if (!unit)
+        goto nomem;
+    unit->id = id;
+    unit->strategy = strategy;
+    unit->group = strdup (group);
+    unit->tests = (char **) calloc (ntests, sizeof (char *));
+    if (!unit->group || !unit->tests) {
+        s_unit_destroy (&unit);
+        goto nomem;
+    }
+    for (size_t i = 0; i < ntests; i++) {
+        unit->tests[i] = strdup (tests[i]);
+        unit->ntests = i + 1;
+        if (!unit->tests[i]) {
+            s_unit_destroy (&unit);
+            goto nomem;
+        }
+    }
+    if (mp_sched_add (self->sched, id, group, strategy, ntests) != 0) {
+        s_unit_destroy (&unit);
+        mp_set_error (err, errlen, "unit %" PRIu64 ": strategy %d refused", id, strategy);
+        return -1;
+    }
+    self->units[self->nunits++] = unit;
+    return 0;
+nomem:
+    mp_set_error (err, errlen, "out of memory adding unit %" PRIu64, id);
+    return -1;
+}
+
+mp_unit_t *mp_run_unit (mp_run_t *self, uint64_t id)
+{
+    //  Units are planned with ids 1..n in order, so try the direct slot first.
+    if (id >= 1 && id <= self->nunits && self->units[id - 1]->id == id)
+        return self->units[id - 1];
+    for (size_t i = 0; i < self->nunits; i++)
+        if (self->units[i]->id == id)
+            return self->units[i];
+    return NULL;
+}
+
+mp_unit_t *mp_run_unit_at (mp_run_t *self, size_t index)
+{
+    return index < self->nunits ? self->units[index] : NULL;
+}
+
+size_t mp_run_nunits (const mp_run_t *self)
+{
+    return self->nunits;
+}
+
+int mp_run_add_event (mp_run_t *self, const char *kind, const char *test, uint64_t unit,
+                      const void *data, size_t len)
+{
+    if (self->nevents == self->cap_events) {
+        size_t cap = self->cap_events ? self->cap_events * 2 : 256;
+        mp_event_t *events = (mp_event_t *) realloc (self->events, cap * sizeof *events);
+        if (!events)
+            return -1;
+        self->events = events;
+        self->cap_events = cap;
+    }
+    mp_event_t *event = &self->events[self->nevents];
+    memset (event, 0, sizeof *event);
+    event->kind = strdup (kind);
+    event->test = strdup (test);
+    event->unit = unit;
+    event->data = (uint8_t *) malloc (len ? len : 1);
+    if (!event->kind || !event->test || !event->data) {
+        free (event->kind);
+        free (event->test);
+        free (event->data);
+        return -1;
+    }
+    if (len)
+        memcpy (event->data, data, len);
+    event->len = len;
+    self->nevents++;
+    return 0;
+}
+
+size_t mp_run_nevents (const mp_run_t *self)
+{
+    return self->nevents;
+}
+
+const mp_event_t *mp_run_event (const mp_run_t *self, size_t seq)
+{
+    return seq >= 1 && seq <= self->nevents ? &self->events[seq - 1] : NULL;
+}
+
+int mp_run_ready (mp_run_t *self, const char *agent_key)
+{
+    void *value = zhashx_lookup (self->ready, agent_key);
+    return value ? (int) ((uintptr_t) value - 1) : MP_READY_NONE;
+}
+
+void mp_run_set_ready (mp_run_t *self, const char *agent_key, int ready)
+{
+    zhashx_update (self->ready, agent_key, (void *) (uintptr_t) (ready + 1));
+}

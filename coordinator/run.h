@@ -1,0 +1,94 @@
+//  One submitted test run: its plan (units), their progress, the events the front
+//  end polls, each agent's readiness for it, and its sync service and scheduler.
+#ifndef MP_RUN_H
+#define MP_RUN_H
+
+#include <czmq.h>
+#include <stdint.h>
+
+#include "sched.h"
+#include "sync.h"
+
+typedef enum { MP_UNIT_QUEUED = 0, MP_UNIT_RUNNING, MP_UNIT_DONE } mp_unit_state_t;
+
+typedef struct {
+    uint64_t id;
+    char *group;
+    int strategy;
+    char **tests;
+    size_t ntests;
+    size_t finished;   //  tests whose logfinish arrived
+    int state;         //  mp_unit_state_t
+    char agent[80];    //  key of the agent running it
+    uint64_t pid;      //  its process, once started
+    int requeued;      //  times it went back to the queue
+} mp_unit_t;
+
+typedef struct {
+    char *kind;
+    char *test;
+    uint64_t unit;
+    uint8_t *data;
+    size_t len;
+} mp_event_t;
+
+typedef enum { MP_RUN_PLANNING = 0, MP_RUN_RUNNING, MP_RUN_DONE } mp_run_state_t;
+
+//  Readiness of one agent for one run.
+typedef enum {
+    MP_READY_NONE = 0, //  not told yet
+    MP_READY_STARTING, //  RUN_START sent
+    MP_READY_YES,      //  its zygote collected and waits for units
+    MP_READY_FAILED    //  its zygote failed; it gets no units of this run
+} mp_ready_t;
+
+typedef struct {
+    uint64_t id;
+    int state;        //  mp_run_state_t
+    int cancelled;
+    char *cwd;
+    zlist_t *args;    //  of char *, owned
+    size_t nunits_announced;
+    mp_sched_t *sched;
+    mp_sync_t *sync;
+    zframe_t *front;  //  routing id of the front end that submitted it
+    //  A POLL waiting for events: answered when one arrives or at its deadline.
+    zframe_t *poll_route;
+    char *poll_from;
+    uint64_t poll_reqid;
+    uint64_t poll_after;
+    uint64_t poll_deadline_ms;
+    uint64_t done_ms; //  when it ended (monotonic), for clean-up
+    //  private
+    mp_unit_t **units;
+    size_t nunits, cap_units;
+    mp_event_t *events;
+    size_t nevents, cap_events;
+    zhashx_t *ready; //  agent key -> mp_ready_t + 1
+} mp_run_t;
+
+//  A new run in the planning state; NULL on no memory. grant and arg go to the sync
+//  service (lock grants to waiters).
+mp_run_t *mp_run_new (uint64_t id, const char *cwd, zframe_t *front, mp_sync_grant_fn *grant,
+                      void *arg);
+void mp_run_destroy (mp_run_t **self_p);
+
+//  Adds a planned unit (copies everything). Returns 0, or -1 with a reason.
+int mp_run_add_unit (mp_run_t *self, uint64_t id, const char *group, int strategy,
+                     const char *const *tests, size_t ntests, char *err, size_t errlen);
+mp_unit_t *mp_run_unit (mp_run_t *self, uint64_t id);
+//  Unit by position in plan order.
+mp_unit_t *mp_run_unit_at (mp_run_t *self, size_t index);
+size_t mp_run_nunits (const mp_run_t *self);
+
+//  Appends an event (copies); its sequence number is the new event count. 0 / -1.
+int mp_run_add_event (mp_run_t *self, const char *kind, const char *test, uint64_t unit,
+                      const void *data, size_t len);
+size_t mp_run_nevents (const mp_run_t *self);
+//  Event by sequence number, 1 <= seq <= nevents.
+const mp_event_t *mp_run_event (const mp_run_t *self, size_t seq);
+
+int mp_run_ready (mp_run_t *self, const char *agent_key);
+void mp_run_set_ready (mp_run_t *self, const char *agent_key, int ready);
+
+#endif

@@ -1,0 +1,59 @@
+//  A run's unit queue and its isolation barrier (DESIGN section 3).
+//
+//  Order: isolated groups first, in plan order (each group's units together), then
+//  the other units, larger units (more tests) first, plan order among equals.
+//  Barrier: an isolated group's first unit starts only when no slot is busy anywhere
+//  (busy counts every agent and every run); while any unit of that group is queued
+//  or running, only that group's units start. Non-isolated units start whenever a
+//  slot is free and no barrier is up; a queued isolated group at the head of the
+//  queue makes the queue drain (nothing behind it starts) until the barrier holds.
+#ifndef MP_SCHED_H
+#define MP_SCHED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    MP_STRATEGY_FREE = 0,
+    MP_STRATEGY_SERIAL = 1,
+    MP_STRATEGY_ISOLATED_FREE = 2,
+    MP_STRATEGY_ISOLATED_SERIAL = 3
+} mp_strategy_t;
+
+//  Parses "free", "serial", "isolated_free", "isolated_serial"; -1 when unknown.
+int mp_strategy_parse (const char *name);
+const char *mp_strategy_name (int strategy); //  NULL when out of range
+
+typedef struct mp_sched_t mp_sched_t;
+
+mp_sched_t *mp_sched_new (void);
+void mp_sched_destroy (mp_sched_t **self_p);
+
+//  Adds a unit before sealing. group may be "" for ungrouped tests. Unit ids are
+//  the caller's and must be unique. Returns 0, or -1 (bad strategy, duplicate id,
+//  already sealed, no memory).
+int mp_sched_add (mp_sched_t *self, uint64_t unit, const char *group, int strategy,
+                  size_t ntests);
+//  Fixes the order; no more units may be added.
+void mp_sched_seal (mp_sched_t *self);
+
+//  The next unit that may start now, given busy slots everywhere. Returns 1 and the
+//  unit in *unit (now marked running), or 0 when none may start now.
+int mp_sched_next (mp_sched_t *self, size_t busy, uint64_t *unit);
+//  A running unit ended (whatever its result). Returns 0, or -1 when not running.
+int mp_sched_finish (mp_sched_t *self, uint64_t unit);
+//  A running unit goes back to the front of the queue (its agent vanished).
+//  Returns 0, or -1 when not running.
+int mp_sched_requeue (mp_sched_t *self, uint64_t unit);
+//  Drops every queued unit; returns how many were dropped. Running ones continue.
+size_t mp_sched_cancel (mp_sched_t *self);
+
+size_t mp_sched_queued (const mp_sched_t *self);
+size_t mp_sched_running (const mp_sched_t *self);
+//  1 when nothing is queued or running.
+int mp_sched_done (const mp_sched_t *self);
+//  1 while one of this run's isolated groups is active (from its first start until
+//  none of its units is queued or running): units of other runs must not start.
+int mp_sched_barrier (const mp_sched_t *self);
+
+#endif

@@ -1,0 +1,60 @@
+//  State and helpers shared by the coordinator's message handlers.
+#ifndef MP_SERVER_PRIVATE_H
+#define MP_SERVER_PRIVATE_H
+
+#include "../common/error.h"
+#include "../common/log.h"
+#include "../proto/wire.h"
+#include "agents.h"
+#include "run.h"
+#include "server.h"
+
+struct mp_server_t {
+    mp_server_config_t config;
+    zsock_t *router;
+    zloop_t *loop;
+    mp_agents_t *agents;
+    zlistx_t *runs; //  of mp_run_t, submission order
+    uint64_t next_run;
+    uint64_t dropped; //  messages refused: bad signature, malformed, stale
+};
+
+//  The request being handled: who sent it and how to answer.
+typedef struct {
+    zframe_t *route;  //  routing id of the connection (agent or front end)
+    mp_agent_t *agent; //  the agent behind that connection, or NULL
+    mp_msg_t *msg;
+} mp_request_t;
+
+//  Replies to a request (to its sender, through its connection). Takes msg.
+void mp_server_reply (mp_server_t *self, const mp_request_t *req, mp_msg_t **msg_p);
+//  Sends msg to a route, for the named local recipient (may be ""). Takes msg.
+void mp_server_send (mp_server_t *self, zframe_t *route, const char *to, uint64_t reqid,
+                     mp_msg_t **msg_p);
+void mp_server_reply_ok (mp_server_t *self, const mp_request_t *req, uint64_t value);
+void mp_server_reply_error (mp_server_t *self, const mp_request_t *req, int code,
+                            const char *fmt, ...) __attribute__ ((format (printf, 4, 5)));
+
+mp_run_t *mp_server_find_run (mp_server_t *self, uint64_t id);
+//  Owner name of a worker process for the sync service: "<agent key>/<sender>".
+void mp_server_owner (const mp_request_t *req, char *owner, size_t size);
+
+//  Starts whatever units may start now, on every agent and run.
+void mp_server_dispatch (mp_server_t *self);
+//  Tells an agent about every running run it has not been told of.
+void mp_server_offer_runs (mp_server_t *self, mp_agent_t *agent);
+//  An agent is gone: its units go back to the queue (once) or fail.
+void mp_server_agent_lost (mp_server_t *self, mp_agent_t *agent, const char *why);
+//  Appends an event to a run and answers its waiting poll.
+void mp_server_event (mp_server_t *self, mp_run_t *run, const char *kind, const char *test,
+                      uint64_t unit, const void *data, size_t len);
+//  Answers the run's waiting poll when events are there or its deadline passed.
+void mp_server_answer_poll (mp_server_t *self, mp_run_t *run, int force);
+
+//  Handlers: each takes the request (msg is still owned by the caller).
+void mp_server_on_run_message (mp_server_t *self, mp_request_t *req);
+void mp_server_on_sync_message (mp_server_t *self, mp_request_t *req);
+//  Lock grant callback for every run's sync service (arg is the server).
+void mp_server_on_grant (void *arg, const char *lock, const char *owner, uint64_t token);
+
+#endif

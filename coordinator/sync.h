@@ -1,0 +1,58 @@
+//  A run's sync service: the message board, named FIFO locks and trails.
+//  Pure data structures: no sockets. Lock grants that happen later (on release or
+//  when a holder dies) are announced through the grant callback.
+#ifndef MP_SYNC_H
+#define MP_SYNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct mp_sync_t mp_sync_t;
+
+//  Called when a queued waiter is granted a lock: the owner and token it queued with.
+typedef void(mp_sync_grant_fn) (void *arg, const char *lock, const char *owner,
+                                uint64_t token);
+
+mp_sync_t *mp_sync_new (mp_sync_grant_fn *grant, void *arg);
+void mp_sync_destroy (mp_sync_t **self_p);
+
+//  Board: keys and values are opaque bytes (pickles); the board keeps copies.
+//  Entries keep insertion order (a re-set key keeps its place, as a dict does).
+int mp_sync_board_set (mp_sync_t *self, const void *key, size_t klen, const void *val,
+                       size_t vlen);
+//  1 and *val/*vlen pointing into the board (valid until the next change) when found,
+//  0 when not.
+int mp_sync_board_get (mp_sync_t *self, const void *key, size_t klen, const void **val,
+                       size_t *vlen);
+//  1 when removed, 0 when absent.
+int mp_sync_board_del (mp_sync_t *self, const void *key, size_t klen);
+size_t mp_sync_board_size (const mp_sync_t *self);
+//  Entry by position in insertion order, 0 <= index < size.
+void mp_sync_board_at (const mp_sync_t *self, size_t index, const void **key, size_t *klen,
+                       const void **val, size_t *vlen);
+
+//  Locks: non-reentrant, created on first use, FIFO among waiters.
+//  Returns 1 when granted now, 0 when queued (the grant callback fires later with
+//  owner and token), -1 when owner already holds or waits for it (reason in err).
+int mp_sync_lock_acquire (mp_sync_t *self, const char *name, const char *owner,
+                          uint64_t token, char *err, size_t errlen);
+//  Returns 0, or -1 when owner does not hold the lock. The next waiter, if any, is
+//  granted (callback) before this returns.
+int mp_sync_lock_release (mp_sync_t *self, const char *name, const char *owner, char *err,
+                          size_t errlen);
+//  1 when owner holds the named lock.
+int mp_sync_lock_held_by (const mp_sync_t *self, const char *name, const char *owner);
+
+//  Trails: state "start" gives 1 when the consumer count was 0 (now 1), else 0 with
+//  count+1; "finish" gives 1 when count-1 reaches 0, else 0; finish at count 0 or any
+//  other state is -1 with a reason. Consumptions are remembered per owner.
+int mp_sync_trail (mp_sync_t *self, const char *name, const char *state, const char *owner,
+                   char *err, size_t errlen);
+//  Current consumer count of a trail (0 when unknown).
+size_t mp_sync_trail_count (const mp_sync_t *self, const char *name);
+
+//  The owner's process is gone: its held locks are released (next waiters granted),
+//  its waits dropped, and its unfinished trail consumptions taken back.
+void mp_sync_owner_gone (mp_sync_t *self, const char *owner);
+
+#endif
