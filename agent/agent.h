@@ -1,0 +1,29 @@
+//  mp-agent's reactor: one connection to the coordinator, one local socket for the
+//  zygotes and unit processes it supervises, whose messages it relays.
+#ifndef MP_AGENT_H
+#define MP_AGENT_H
+
+#include <stddef.h>
+
+#include "../common/key.h"
+
+typedef struct {
+    const char *connect;   //  coordinator endpoint
+    size_t slots;
+    mp_key_t key;
+    const char *key_file;  //  handed to workers ("" when there is no key)
+    const char *workdir;   //  absolute
+    const char *python;
+    const char *name;
+    const char *hostname;
+} mp_agent_config_t;
+
+typedef struct mp_agentd_t mp_agentd_t;
+
+mp_agentd_t *mp_agentd_new (const mp_agent_config_t *config, char *err, size_t errlen);
+//  Kills every process it started, then frees everything.
+void mp_agentd_destroy (mp_agentd_t **self_p);
+//  Serves until SIGINT/SIGTERM. Returns 0, or -1 on a fatal error.
+int mp_agentd_run (mp_agentd_t *self);
+
+#endif

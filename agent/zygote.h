@@ -1,0 +1,31 @@
+//  Starting a run's zygote: `PYTHON -m pytest ARGS...` in the work dir, in a process
+//  group of its own, output to a log file, told where to find the agent by env.
+#ifndef MP_ZYGOTE_H
+#define MP_ZYGOTE_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct {
+    const char *python;    //  interpreter to run
+    const char *workdir;   //  cwd of the zygote
+    const char *log_path;  //  stdout and stderr go here
+    const char *const *args;
+    size_t nargs;
+    const char *const *env; //  extra "K=V" entries, added to the agent's environment
+    size_t nenv;
+    const sigset_t *sigmask; //  the mask the child should run with
+} mp_zygote_spec_t;
+
+//  Forks and execs; returns the pid (also the process group id), or -1 with a reason.
+pid_t mp_zygote_spawn (const mp_zygote_spec_t *spec, char *err, size_t errlen);
+
+//  Status from waitpid as the wire carries it: exit code, or -signal.
+int64_t mp_zygote_status (int wstatus);
+
+//  Appends the last bytes (at most max) of a log file to the agent's log.
+void mp_zygote_log_tail (const char *log_path, size_t max);
+
+#endif

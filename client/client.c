@@ -1,0 +1,276 @@
+#include "client.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "../common/error.h"
+#include "../proto/codec.h"
+
+#define MP_CLIENT_LINGER_MS 5000
+
+typedef struct s_pending_t {
+    mp_msg_t *msg;
+    struct s_pending_t *next;
+} s_pending_t;
+
+struct mpc_t {
+    void *ctx;
+    void *sock;
+    mp_key_t key;
+    char *name;
+    uint64_t next_reqid;
+    s_pending_t *head, *tail; //  received while waiting for a reply
+    uint64_t dropped;
+    char error[512];
+};
+
+static void s_error (mpc_t *self, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+static void s_error (mpc_t *self, const char *fmt, ...)
+{
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (self->error, sizeof self->error, fmt, args);
+    va_end (args);
+}
+
+mpc_t *mpc_new (const char *endpoint, const char *key_file, const char *name, char *err,
+                size_t errlen)
+{
+    mpc_t *self = (mpc_t *) calloc (1, sizeof *self);
+    if (!self) {
+        mp_set_error (err, errlen, "out of memory");
+        return NULL;
+    }
+    self->next_reqid = 1;
+    if (mp_key_load (&self->key, key_file, err, errlen) != 0)
+        goto fail;
+    self->name = strdup (name);
+    self->ctx = zmq_ctx_new ();
+    self->sock = self->ctx ? zmq_socket (self->ctx, ZMQ_DEALER) : NULL;
+    if (!self->name || !self->sock) {
+        mp_set_error (err, errlen, "cannot create a socket: %s", zmq_strerror (zmq_errno ()));
+        goto fail;
+    }
+    int linger = MP_CLIENT_LINGER_MS;
+    zmq_setsockopt (self->sock, ZMQ_LINGER, &linger, sizeof linger);
+    if (zmq_setsockopt (self->sock, ZMQ_ROUTING_ID, name, strlen (name)) != 0
+        || zmq_connect (self->sock, endpoint) != 0) {
+        mp_set_error (err, errlen, "cannot connect to %s as %s: %s", endpoint, name,
+                      zmq_strerror (zmq_errno ()));
+        goto fail;
+    }
+    return self;
+fail:
+    mpc_destroy (&self);
+    return NULL;
+}
+
+static void s_free_pending (mpc_t *self)
+{
+    while (self->head) {
+        s_pending_t *next = self->head->next;
+        mp_msg_destroy (&self->head->msg);
+        free (self->head);
+        self->head = next;
+    }
+    self->tail = NULL;
+}
+
+void mpc_destroy (mpc_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    mpc_t *self = *self_p;
+    if (self->sock)
+        zmq_close (self->sock);
+    if (self->ctx)
+        zmq_ctx_term (self->ctx);
+    s_free_pending (self);
+    free (self->name);
+    free (self);
+    *self_p = NULL;
+}
+
+void mpc_forget (mpc_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    s_free_pending (*self_p);
+    free ((*self_p)->name);
+    free (*self_p);
+    *self_p = NULL;
+}
+
+const char *mpc_error (mpc_t *self)
+{
+    return self->error;
+}
+
+uint64_t mpc_send (mpc_t *self, mp_msg_t *msg)
+{
+    if (mp_msg_reqid (msg) == 0)
+        mp_msg_set_reqid (msg, self->next_reqid++);
+    if (mp_msg_set_from (msg, self->name) != 0) {
+        s_error (self, "out of memory");
+        return 0;
+    }
+    mp_frames_t frames;
+    char err[256];
+    if (mp_codec_encode (msg, &self->key, &frames, err, sizeof err) != 0) {
+        s_error (self, "cannot encode %s: %s", mp_msg_name (mp_msg_type (msg)), err);
+        return 0;
+    }
+    int rc = zmq_send (self->sock, frames.header, frames.header_len, ZMQ_SNDMORE);
+    if (rc >= 0)
+        rc = zmq_send (self->sock, frames.body, frames.body_len, ZMQ_SNDMORE);
+    if (rc >= 0)
+        rc = zmq_send (self->sock, frames.mac, MP_MAC_LEN, 0);
+    mp_frames_clear (&frames);
+    if (rc < 0) {
+        s_error (self, "send failed: %s", zmq_strerror (zmq_errno ()));
+        return 0;
+    }
+    return mp_msg_reqid (msg);
+}
+
+//  Receives one multipart message already known to be waiting (or blocks).
+static mp_msg_t *s_recv_one (mpc_t *self)
+{
+    zmq_msg_t parts[3];
+    size_t nparts = 0;
+    int more = 1, ok = 1;
+    while (more) {
+        zmq_msg_t part;
+        zmq_msg_init (&part);
+        if (zmq_msg_recv (&part, self->sock, 0) < 0) {
+            s_error (self, "receive failed: %s", zmq_strerror (zmq_errno ()));
+            zmq_msg_close (&part);
+            for (size_t i = 0; i < nparts; i++)
+                zmq_msg_close (&parts[i]);
+            return NULL;
+        }
+        more = zmq_msg_more (&part);
+        if (nparts < 3)
+            parts[nparts++] = part;
+        else {
+            ok = 0;
+            zmq_msg_close (&part);
+        }
+    }
+    mp_msg_t *msg = NULL;
+    char err[256] = "expected 3 frames";
+    if (ok && nparts == 3)
+        msg = mp_codec_decode (zmq_msg_data (&parts[0]), zmq_msg_size (&parts[0]),
+                               zmq_msg_data (&parts[1]), zmq_msg_size (&parts[1]),
+                               zmq_msg_data (&parts[2]), zmq_msg_size (&parts[2]), &self->key,
+                               &mp_limits_default, NULL, err, sizeof err);
+    for (size_t i = 0; i < nparts; i++)
+        zmq_msg_close (&parts[i]);
+    if (!msg) {
+        self->dropped++;
+        s_error (self, "dropped a bad message: %s", err);
+    }
+    return msg;
+}
+
+int mpc_wait (mpc_t *self, const int *fds, int nfds, int timeout_ms)
+{
+    if (self->head)
+        return 1;
+    zmq_pollitem_t items[65];
+    if (nfds < 0 || nfds > 64) {
+        s_error (self, "at most 64 file descriptors");
+        return -1;
+    }
+    items[0] = (zmq_pollitem_t) { self->sock, 0, ZMQ_POLLIN, 0 };
+    for (int i = 0; i < nfds; i++)
+        items[1 + i] = (zmq_pollitem_t) { NULL, fds[i], ZMQ_POLLIN, 0 };
+    int rc = zmq_poll (items, nfds + 1, timeout_ms);
+    if (rc < 0) {
+        s_error (self, "poll failed: %s", zmq_strerror (zmq_errno ()));
+        return errno == EINTR ? 0 : -1;
+    }
+    if (items[0].revents & ZMQ_POLLIN)
+        return 1;
+    for (int i = 0; i < nfds; i++)
+        if (items[1 + i].revents)
+            return 2 + i;
+    return 0;
+}
+
+mp_msg_t *mpc_recv (mpc_t *self, int timeout_ms)
+{
+    if (self->head) {
+        s_pending_t *first = self->head;
+        mp_msg_t *msg = first->msg;
+        self->head = first->next;
+        if (!self->head)
+            self->tail = NULL;
+        free (first);
+        return msg;
+    }
+    for (;;) {
+        int rc = mpc_wait (self, NULL, 0, timeout_ms);
+        if (rc == 0) {
+            s_error (self, "timeout");
+            return NULL;
+        }
+        if (rc < 0)
+            return NULL;
+        mp_msg_t *msg = s_recv_one (self);
+        if (msg)
+            return msg;
+        //  A dropped message does not end the wait; the clock restarts, as is simplest.
+    }
+}
+
+mp_msg_t *mpc_request (mpc_t *self, mp_msg_t *msg, int timeout_ms)
+{
+    uint64_t reqid = mpc_send (self, msg);
+    if (reqid == 0)
+        return NULL;
+    for (;;) {
+        int rc = zmq_poll (&(zmq_pollitem_t) { self->sock, 0, ZMQ_POLLIN, 0 }, 1, timeout_ms);
+        if (rc < 0 && zmq_errno () == EINTR)
+            continue;
+        if (rc == 0) {
+            s_error (self, "no reply to %s within %d ms", mp_msg_name (mp_msg_type (msg)),
+                     timeout_ms);
+            return NULL;
+        }
+        if (rc < 0) {
+            s_error (self, "poll failed: %s", zmq_strerror (zmq_errno ()));
+            return NULL;
+        }
+        mp_msg_t *reply = s_recv_one (self);
+        if (!reply)
+            continue;
+        if (mp_msg_reqid (reply) == reqid)
+            return reply;
+        s_pending_t *pending = (s_pending_t *) calloc (1, sizeof *pending);
+        if (!pending) {
+            mp_msg_destroy (&reply);
+            s_error (self, "out of memory");
+            return NULL;
+        }
+        pending->msg = reply;
+        if (self->tail)
+            self->tail->next = pending;
+        else
+            self->head = pending;
+        self->tail = pending;
+    }
+}
+
+void mpc_msg_free (mp_msg_t *msg)
+{
+    mp_msg_destroy (&msg);
+}
+
+int mpc_key_generate (const char *path, char *err, size_t errlen)
+{
+    return mp_key_generate_file (path, err, errlen);
+}

@@ -1,0 +1,41 @@
+//  The client library the Python plugin loads with ctypes: one signed DEALER
+//  connection (plain libzmq with a context of its own, so a forked child can start
+//  afresh) plus the message API of proto/msg.h, exported as is.
+#ifndef MP_CLIENT_H
+#define MP_CLIENT_H
+
+#include "../proto/msg.h"
+
+typedef struct mpc_t mpc_t;
+
+//  Connects to endpoint, signing with the key in key_file (NULL or "" for none), as
+//  the named peer (its routing id too). NULL with a reason in err.
+mpc_t *mpc_new (const char *endpoint, const char *key_file, const char *name, char *err,
+                size_t errlen);
+//  Closes the connection, waiting up to 5 s for unsent messages to leave.
+void mpc_destroy (mpc_t **self_p);
+//  Frees the object without touching its sockets: for a child after fork(), where
+//  the parent's connection must be left alone.
+void mpc_forget (mpc_t **self_p);
+
+//  Sends msg (keeps ownership), giving it the next request id when it has none.
+//  Returns the request id, or 0 with a reason in mpc_error.
+uint64_t mpc_send (mpc_t *self, mp_msg_t *msg);
+//  The next message (owned by the caller), or NULL on timeout (-1 waits forever) or
+//  error; mpc_error says which. Messages that fail to verify are dropped and counted.
+mp_msg_t *mpc_recv (mpc_t *self, int timeout_ms);
+//  Sends msg and waits for the reply with its request id; other messages that
+//  arrive meanwhile are kept for mpc_recv.
+mp_msg_t *mpc_request (mpc_t *self, mp_msg_t *msg, int timeout_ms);
+//  Waits for a message or for one of fds to become readable. Returns 0 on timeout,
+//  1 when a message is waiting, 2 + i when fds[i] is readable, -1 on error.
+int mpc_wait (mpc_t *self, const int *fds, int nfds, int timeout_ms);
+const char *mpc_error (mpc_t *self);
+
+//  For ctypes, which cannot pass a pointer to a pointer comfortably.
+void mpc_msg_free (mp_msg_t *msg);
+
+//  Writes a fresh key file (mode 0600). 0, or -1 with a reason in err.
+int mpc_key_generate (const char *path, char *err, size_t errlen);
+
+#endif
