@@ -1,0 +1,285 @@
+"""The front end: plans the collected items, submits the plan to a coordinator (an
+embedded one by default), and replays every report through pytest's own hooks so
+that the terminal, --junitxml, -x and other plugins behave as in a plain run."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+
+import pytest
+from _pytest.reports import TestReport
+
+from . import plan as mpplan
+from .wire import Client, WireError, generate_key
+
+POLL_WAIT_MS = 1000
+REQUEST_TIMEOUT_MS = 15000
+
+
+def _find_binary(name):
+    for directory in (os.environ.get("MP_BIN_DIR", ""), os.path.dirname(sys.executable)):
+        path = os.path.join(directory, name) if directory else ""
+        if path and os.access(path, os.X_OK):
+            return path
+    found = shutil.which(name)
+    if not found:
+        raise pytest.UsageError("pytest-mp: cannot find %s; run `make setup`" % name)
+    return found
+
+
+def _die_with_parent():
+    # Embedded daemons must not outlive this pytest, however it ends.
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
+class Daemons:
+    """mp-coord and one mp-agent started as children on a private endpoint."""
+
+    def __init__(self, np, invocation_dir, listen):
+        self.dir = tempfile.mkdtemp(prefix="pytest-mp-")
+        self.key_file = os.path.join(self.dir, "key")
+        generate_key(self.key_file)
+        self.endpoint = "ipc://%s/coord.ipc" % self.dir
+        self.procs = []
+        coord = [_find_binary("mp-coord"), "--listen", self.endpoint, "--key-file", self.key_file]
+        for extra in listen:
+            coord += ["--listen", extra]
+        self._start("coord", coord)
+        self._start("agent", [
+            _find_binary("mp-agent"), "--connect", self.endpoint, "--np", str(np),
+            "--key-file", self.key_file, "--workdir", invocation_dir,
+            "--python", sys.executable, "--name", "local",
+        ])
+
+    def _start(self, name, argv):
+        log = open(os.path.join(self.dir, name + ".log"), "wb")
+        try:
+            self.procs.append((name, subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                preexec_fn=_die_with_parent,
+            )))
+        finally:
+            log.close()
+
+    def check(self):
+        """Raises when a daemon ended early, with the end of its log."""
+        for name, proc in self.procs:
+            if proc.poll() is not None:
+                raise RuntimeError("mp-%s exited with status %s:\n%s"
+                                   % (name, proc.returncode, self.log_tail(name)))
+
+    def log_tail(self, name, size=3000):
+        try:
+            with open(os.path.join(self.dir, name + ".log"), "rb") as log:
+                log.seek(0, os.SEEK_END)
+                log.seek(max(0, log.tell() - size))
+                return log.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def stop(self):
+        for _, proc in reversed(self.procs):
+            if proc.poll() is None:
+                proc.terminate()
+        deadline = time.monotonic() + 5
+        for _, proc in reversed(self.procs):
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class FrontEnd:
+    def __init__(self, config, np):
+        self.config = config
+        self.np = np
+        self.membership = {}
+        self.strategies = {}
+        self.units = {}
+        self.items = {}
+        self.pending = {}  # nodeid -> replay calls waiting for its logfinish
+        self.errors = []
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_modifyitems(self, session, config, items):
+        # Strategies come from every collected test, before -k/-m deselect some.
+        self.membership, self.strategies = mpplan.group_strategies(items)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session):
+        if session.testsfailed and not session.config.option.continue_on_collection_errors:
+            raise session.Interrupted(
+                "%d error%s during collection"
+                % (session.testsfailed, "s" if session.testsfailed != 1 else "")
+            )
+        if session.config.option.collectonly or not session.items:
+            return True
+        units = mpplan.build_units(session.items, self.membership, self.strategies)
+        self.units = {unit.id: unit for unit in units}
+        self.items = {item.nodeid: item for item in session.items}
+        coord = self.config.getoption("mp_coord")
+        daemons = None
+        try:
+            if coord:
+                endpoint = coord
+                key_file = self.config.getoption("mp_key_file") or os.environ.get("MP_KEY_FILE", "")
+            else:
+                daemons = Daemons(self.np, str(self.config.invocation_params.dir),
+                                  self.config.getoption("mp_listen"))
+                endpoint, key_file = daemons.endpoint, daemons.key_file
+            self._run(session, Client(endpoint, key_file, "fe%d" % os.getpid()), units, daemons)
+        finally:
+            if daemons is not None:
+                daemons.stop()
+        if self.errors:
+            raise session.Interrupted("pytest-mp: " + "; ".join(self.errors))
+        if session.shouldfail:
+            raise session.Failed(session.shouldfail)
+        if session.shouldstop:
+            raise session.Interrupted(session.shouldstop)
+        return True
+
+    def _run(self, session, client, units, daemons):
+        run = None
+        try:
+            (run,) = client.request(
+                "SUBMIT", str(self.config.invocation_params.dir),
+                list(self.config.invocation_params.args), len(units),
+                timeout=REQUEST_TIMEOUT_MS,
+            )
+            for unit in units:
+                client.request(
+                    "PLAN_UNIT", run, unit.id, unit.group,
+                    mpplan.STRATEGY_NUMBER[unit.strategy], unit.nodeids,
+                    timeout=REQUEST_TIMEOUT_MS,
+                )
+            client.request("PLAN_END", run, timeout=REQUEST_TIMEOUT_MS)
+            self._follow(session, client, run, daemons)
+        except WireError as error:
+            detail = ""
+            if daemons is not None:
+                try:
+                    daemons.check()
+                except RuntimeError as died:
+                    detail = "\n" + str(died)
+            raise session.Interrupted("pytest-mp: lost the coordinator: %s%s"
+                                      % (error, detail)) from None
+        except KeyboardInterrupt:
+            if run is not None:
+                try:
+                    client.request("CANCEL", run, timeout=2000)
+                except WireError:
+                    pass
+            raise
+        finally:
+            client.close()
+
+    def _follow(self, session, client, run, daemons):
+        seq = 0
+        cancelled = False
+        while True:
+            _, kinds, tests, unit_ids, datas = client.request(
+                "POLL", run, seq, POLL_WAIT_MS, timeout=POLL_WAIT_MS + REQUEST_TIMEOUT_MS
+            )
+            for kind, nodeid, unit_id, data in zip(kinds, tests, unit_ids, datas):
+                seq += 1
+                if kind == "done":
+                    return
+                self._on_event(kind, nodeid, unit_id, data)
+            if daemons is not None:
+                daemons.check()
+            stop = session.shouldfail or session.shouldstop or self.errors
+            if stop and not cancelled:
+                client.request("CANCEL", run, timeout=REQUEST_TIMEOUT_MS)
+                cancelled = True
+
+    # Replay ---------------------------------------------------------------------
+
+    def _on_event(self, kind, nodeid, unit_id, data):
+        hook = self.config.hook
+        if kind == "logstart":
+            location = tuple(json.loads(data)["location"])
+            self.pending[nodeid] = [("logstart", location)]
+        elif kind == "logreport":
+            report = hook.pytest_report_from_serializable(config=self.config, data=json.loads(data))
+            self.pending.setdefault(nodeid, []).append(("logreport", report))
+        elif kind == "logfinish":
+            self._flush(nodeid)
+        elif kind == "warning":
+            self._replay_warning(nodeid, json.loads(data))
+        elif kind == "crash":
+            self._replay_crash(nodeid, unit_id, data.decode("utf-8", "replace"))
+        elif kind == "error":
+            self.errors.append(data.decode("utf-8", "replace"))
+
+    def _flush(self, nodeid):
+        hook = self.config.hook
+        calls = self.pending.pop(nodeid, [])
+        location = self._location(nodeid)
+        if not calls or calls[0][0] != "logstart":
+            calls.insert(0, ("logstart", location))
+        for what, value in calls:
+            if what == "logstart":
+                location = value
+                hook.pytest_runtest_logstart(nodeid=nodeid, location=value)
+            else:
+                hook.pytest_runtest_logreport(report=value)
+        hook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
+
+    def _location(self, nodeid):
+        item = self.items.get(nodeid)
+        return item.location if item is not None else (nodeid.split("::")[0], None, nodeid)
+
+    def _keywords(self, nodeid):
+        item = self.items.get(nodeid)
+        return {k: 1 for k in item.keywords} if item is not None else {}
+
+    def _replay_crash(self, nodeid, unit_id, why):
+        """The unit's process ended inside nodeid: that test fails, naming how, and
+        the tests after it in its unit are reported as not run."""
+        whens = [v.when for what, v in self.pending.get(nodeid, []) if what == "logreport"]
+        when = "teardown" if "call" in whens else ("call" if "setup" in whens else "setup")
+        message = "pytest-mp: the process running this test %s" % why
+        self.pending.setdefault(nodeid, []).append(("logreport", TestReport(
+            nodeid, self._location(nodeid), self._keywords(nodeid), "failed", message, when,
+        )))
+        self._flush(nodeid)
+        unit = self.units.get(unit_id)
+        if unit is None or nodeid not in unit.nodeids:
+            return
+        for later in unit.nodeids[unit.nodeids.index(nodeid) + 1:]:
+            location = self._location(later)
+            reason = "not run: the %s group %r's process %s in %s" % (
+                unit.strategy, unit.group, why, nodeid)
+            self.pending[later] = [("logreport", TestReport(
+                later, location, self._keywords(later), "skipped",
+                (location[0], (location[1] or 0) + 1, "Skipped: " + reason), "setup",
+            ))]
+            self._flush(later)
+
+    def _replay_warning(self, nodeid, data):
+        category = UserWarning
+        module = sys.modules.get(data.get("module", ""))
+        candidate = getattr(module, data.get("category", ""), None) if module else None
+        if isinstance(candidate, type) and issubclass(candidate, Warning):
+            category = candidate
+        message = warnings.WarningMessage(
+            category(data["message"]), category, data.get("filename", ""), data.get("lineno", 0)
+        )
+        self.config.hook.pytest_warning_recorded.call_historic(kwargs=dict(
+            warning_message=message, when=data.get("when", "runtest"), nodeid=nodeid,
+            location=None,
+        ))

@@ -1,0 +1,91 @@
+"""From collected items to a plan: each test's group and strategy, checked, then
+units (what one process runs) in plan order."""
+
+import pytest
+
+STRATEGIES = ("free", "serial", "isolated_free", "isolated_serial")
+STRATEGY_NUMBER = {name: number for number, name in enumerate(STRATEGIES)}
+UNGROUPED = ""
+
+
+def _mark_values(mark):
+    """(group, strategy or None) of one mp_group mark, positional or keyword."""
+    args, kwargs = mark.args, mark.kwargs
+    group = args[0] if args else kwargs.get("group")
+    strategy = args[1] if len(args) > 1 else kwargs.get("strategy")
+    return group, strategy
+
+
+def group_strategies(items):
+    """Map item nodeid -> group and group -> strategy for every collected item.
+
+    A group's strategy is the one its tests name (free when none does), wherever the
+    naming test stands. Raises pytest.UsageError naming every offending test.
+    """
+    problems = []
+    membership = {}
+    named = {}  # group -> (strategy, nodeid that named it)
+    for item in items:
+        marks = list(item.iter_markers(name="mp_group"))
+        if not marks:
+            membership[item.nodeid] = UNGROUPED
+            continue
+        if len(marks) > 1:
+            problems.append(
+                "%s: %d mp_group marks (%s); a test belongs to one group"
+                % (item.nodeid, len(marks), ", ".join(repr(_mark_values(m)) for m in marks))
+            )
+            continue
+        group, strategy = _mark_values(marks[0])
+        if not isinstance(group, str) or not group:
+            problems.append("%s: mp_group needs a group name, got %r" % (item.nodeid, group))
+            continue
+        membership[item.nodeid] = group
+        if strategy is None:
+            continue
+        if strategy not in STRATEGIES:
+            problems.append(
+                "%s: unknown mp_group strategy %r for group %r (expected one of %s)"
+                % (item.nodeid, strategy, group, ", ".join(STRATEGIES))
+            )
+            continue
+        if group in named and named[group][0] != strategy:
+            problems.append(
+                "%s: group %r already has specified strategy %r (from %s), cannot use %r"
+                % (item.nodeid, group, named[group][0], named[group][1], strategy)
+            )
+            continue
+        named.setdefault(group, (strategy, item.nodeid))
+    if problems:
+        raise pytest.UsageError("pytest-mp: " + "\n".join(problems))
+    strategies = {group: strategy for group, (strategy, _) in named.items()}
+    return membership, strategies
+
+
+class Unit:
+    __slots__ = ("id", "group", "strategy", "nodeids")
+
+    def __init__(self, unit_id, group, strategy, nodeids):
+        self.id = unit_id
+        self.group = group
+        self.strategy = strategy
+        self.nodeids = nodeids
+
+
+def build_units(items, membership, strategies):
+    """Units in plan order: free and isolated_free give one unit per test, serial and
+    isolated_serial one unit per group holding its tests in collection order."""
+    units = []
+    by_group = {}
+    for item in items:
+        group = membership.get(item.nodeid, UNGROUPED)
+        strategy = strategies.get(group, "free") if group != UNGROUPED else "free"
+        if strategy in ("serial", "isolated_serial"):
+            unit = by_group.get(group)
+            if unit is None:
+                unit = by_group[group] = Unit(len(units) + 1, group, strategy, [])
+                units.append(unit)
+            unit.nodeids.append(item.nodeid)
+        else:
+            units.append(Unit(len(units) + 1, group, strategy, [item.nodeid]))
+    return units

@@ -1,0 +1,108 @@
+"""The pytest plugin: options, ini options, the mp_group marker and the fixtures,
+and the switch between front end (--mp), worker (started by an agent) and plain."""
+
+import os
+
+import pytest
+
+from . import sync as mpsync
+
+WORKER_ENV = "MP_WORKER_RUN"
+
+# The sync objects of this process: set by the worker in each unit process, or
+# local ones when running without --mp.
+_worker = {"client": None, "run": 0}
+_local = mpsync.LocalSync()
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("pytest-mp", "distributed test runs (pytest-mp)")
+    group.addoption("--mp", "--multiprocessing", action="store_true", dest="use_mp",
+                    default=None, help="distribute tests over processes and hosts")
+    group.addoption("--np", "--num-processes", type=int, dest="num_processes",
+                    metavar="N", help="processes (slots) of the local agent; "
+                    "default: the CPU count")
+    group.addoption("--mp-coord", metavar="ENDPOINT",
+                    help="use the coordinator at ENDPOINT (tcp://HOST:PORT) instead of "
+                    "starting one")
+    group.addoption("--mp-listen", metavar="ENDPOINT", action="append", default=[],
+                    help="let the embedded coordinator also listen on ENDPOINT so that "
+                    "remote agents may join")
+    group.addoption("--mp-key-file", metavar="FILE",
+                    help="shared key signing every message (default: $MP_KEY_FILE)")
+    parser.addini("mp", "run tests with pytest-mp (like --mp)", type="bool", default=False)
+    parser.addini("num_processes", "processes for pytest-mp: 'cpu_count' or a number",
+                  default="cpu_count")
+
+
+def use_mp(config):
+    option = config.getoption("use_mp")
+    return bool(option if option is not None else config.getini("mp"))
+
+
+def num_processes(config):
+    option = config.getoption("num_processes")
+    if option is not None:
+        value = option
+    else:
+        raw = str(config.getini("num_processes")).strip()
+        if raw in ("", "cpu_count"):
+            value = os.cpu_count() or 1
+        else:
+            try:
+                value = int(raw)
+            except ValueError:
+                raise pytest.UsageError(
+                    "num_processes must be 'cpu_count' or a number, not %r" % raw
+                ) from None
+    if value < 1:
+        raise pytest.UsageError("--np must be at least 1, not %d" % value)
+    return value
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "mp_group(group, strategy='free'): run with pytest-mp in the named group; "
+        "strategy is free, serial, isolated_free or isolated_serial",
+    )
+    if os.environ.get(WORKER_ENV):
+        from .worker import Zygote
+
+        config.pluginmanager.register(Zygote(config, _worker), "mp_zygote")
+    elif use_mp(config):
+        from .frontend import FrontEnd
+
+        config.pluginmanager.register(FrontEnd(config, num_processes(config)), "mp_frontend")
+
+
+@pytest.fixture(scope="session")
+def mp_use_mp(request):
+    return use_mp(request.config)
+
+
+@pytest.fixture(scope="session")
+def mp_num_processes(request):
+    return num_processes(request.config)
+
+
+@pytest.fixture(scope="session")
+def mp_message_board():
+    if _worker["client"] is not None:
+        return mpsync.MessageBoard(_worker["client"], _worker["run"])
+    return _local.board
+
+
+@pytest.fixture(scope="session")
+def mp_lock():
+    if _worker["client"] is not None:
+        return mpsync.Lock(_worker["client"], _worker["run"])
+    return _local.lock
+
+
+@pytest.fixture(scope="session")
+def mp_trail(mp_lock):
+    if _worker["client"] is not None:
+        return mpsync.make_trail(mp_lock, mpsync.remote_step(_worker["client"], _worker["run"]))
+    return mpsync.make_trail(mp_lock, _local.step)

@@ -1,0 +1,159 @@
+"""The worker side. An agent starts `pytest <the front end's args>` with MP_WORKER_*
+in its environment: this process (the zygote) collects once, then forks one process
+per unit; each unit process runs its tests with a correct nextitem chain (so fixtures
+of every scope are set up and torn down inside it) and reports every phase."""
+
+import json
+import os
+import sys
+import traceback
+
+import pytest
+
+from .wire import Client
+
+REPORT_TIMEOUT_MS = 300000
+
+
+def _wait_status(status):
+    """The wire's process status: exit code, or -signal."""
+    if os.WIFSIGNALED(status):
+        return -os.WTERMSIG(status)
+    return os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
+
+
+class Zygote:
+    def __init__(self, config, state):
+        self.config = config
+        self.state = state
+        # Taken out of the environment so that a pytest the tests start is not a worker.
+        self.endpoint = os.environ.pop("MP_WORKER_ENDPOINT", "")
+        self.run = int(os.environ.pop("MP_WORKER_RUN"))
+        self.key_file = os.environ.pop("MP_WORKER_KEY_FILE", "")
+        self.unit = 0
+        self.reporting = False
+        self.deselected = []
+        # The front end alone writes results and talks to the user.
+        config.option.xmlpath = None
+        config.option.usepdb = False
+
+    def pytest_deselected(self, items):
+        self.deselected.extend(items)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session):
+        items = {}
+        for item in list(session.items) + self.deselected:
+            items.setdefault(item.nodeid, item)
+        error = ""
+        if session.testsfailed:
+            error = "%d error(s) collecting the tests on this host" % session.testsfailed
+        client = Client(self.endpoint, self.key_file, "z%d" % self.run)
+        client.send("ZYGOTE_READY", self.run, len(items), error)
+        if not error:
+            self._serve(session, client, items)
+        client.close()
+        return True
+
+    def _serve(self, session, client, items):
+        children = {}  # pidfd -> (pid, unit)
+        while True:
+            fds = list(children)
+            ready = client.wait(fds, 1000)
+            if ready == 1:
+                got = client.recv(0)
+                if got and got[0] == "UNIT":
+                    _, unit, _, nodeids = got[1]
+                    pid = self._fork(session, client, unit, nodeids, items)
+                    children[os.pidfd_open(pid)] = (pid, unit)
+                    client.send("UNIT_STARTED", self.run, unit, pid)
+            elif ready >= 2:
+                fd = fds[ready - 2]
+                pid, unit = children.pop(fd)
+                os.close(fd)
+                _, status = os.waitpid(pid, 0)
+                client.send("UNIT_EXIT", self.run, unit, pid, _wait_status(status))
+
+    def _fork(self, session, client, unit, nodeids, items):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid:
+            return pid
+        code = 70
+        try:
+            client.forget()  # the zygote's connection is not ours to close
+            code = self._run_unit(session, unit, nodeids, items)
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+
+    def _run_unit(self, session, unit, nodeids, items):
+        capman = self.config.pluginmanager.getplugin("capturemanager")
+        if capman is not None:
+            # Captured output must go to files of this process, not the zygote's.
+            capman.stop_global_capturing()
+            capman.start_global_capturing()
+            capman.suspend_global_capture()
+        client = Client(self.endpoint, self.key_file, "u%d" % os.getpid())
+        self.state["client"] = client
+        self.state["run"] = self.run
+        self.unit = unit
+        self.reporting = True
+        present = [items[n] for n in nodeids if n in items]
+        for nodeid in nodeids:
+            if nodeid not in items:
+                self._report_missing(nodeid)
+        for index, item in enumerate(present):
+            nextitem = present[index + 1] if index + 1 < len(present) else None
+            item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+        self.reporting = False
+        self.state["client"] = None
+        client.close()
+        return 0
+
+    def _report_missing(self, nodeid):
+        from _pytest.reports import TestReport
+
+        location = (nodeid.split("::")[0], None, nodeid)
+        report = TestReport(
+            nodeid, location, {}, "failed",
+            "pytest-mp: the worker on this host did not collect %s" % nodeid, "setup",
+        )
+        self.pytest_runtest_logstart(nodeid, location)
+        self.pytest_runtest_logreport(report)
+        self.pytest_runtest_logfinish(nodeid, location)
+
+    def _send(self, kind, nodeid, data):
+        payload = json.dumps(data, default=repr)
+        self.state["client"].request(
+            "REPORT", self.run, self.unit, kind, nodeid, payload.encode(),
+            timeout=REPORT_TIMEOUT_MS,
+        )
+
+    def pytest_runtest_logstart(self, nodeid, location):
+        if self.reporting:
+            self._send("logstart", nodeid, {"location": location})
+
+    def pytest_runtest_logreport(self, report):
+        if self.reporting:
+            data = self.config.hook.pytest_report_to_serializable(
+                config=self.config, report=report
+            )
+            self._send("logreport", report.nodeid, data)
+
+    def pytest_runtest_logfinish(self, nodeid, location):
+        if self.reporting:
+            self._send("logfinish", nodeid, {"location": location})
+
+    def pytest_warning_recorded(self, warning_message, when, nodeid, location):
+        if self.reporting:
+            self._send("warning", nodeid, {
+                "message": str(warning_message.message),
+                "category": warning_message.category.__name__,
+                "module": warning_message.category.__module__,
+                "filename": warning_message.filename,
+                "lineno": warning_message.lineno,
+                "when": when,
+            })
