@@ -1,0 +1,76 @@
+"""The plan: group strategies from marks, their errors, and units in plan order."""
+
+import pytest
+
+from pytest_mp.plan import build_units, group_strategies
+
+
+class FakeItem:
+    def __init__(self, nodeid, *marks):
+        self.nodeid = nodeid
+        self._marks = list(marks)
+
+    def iter_markers(self, name):
+        return iter(m for m in self._marks if m.name == name)
+
+
+def mark(*args, **kwargs):
+    return pytest.mark.mp_group(*args, **kwargs).mark
+
+
+def test_strategy_named_later_in_the_file_is_inherited_by_earlier_tests():
+    items = [FakeItem("t::a", mark("G")), FakeItem("t::b", mark(group="G", strategy="serial"))]
+    membership, strategies = group_strategies(items)
+    assert membership == {"t::a": "G", "t::b": "G"}
+    assert strategies == {"G": "serial"}
+    units = build_units(items, membership, strategies)
+    assert [(u.group, u.strategy, u.nodeids) for u in units] == [("G", "serial", ["t::a", "t::b"])]
+
+
+def test_units_per_strategy_keep_collection_order():
+    items = [
+        FakeItem("t::free1"),
+        FakeItem("t::s1", mark("S", "serial")),
+        FakeItem("t::if1", mark("IF", "isolated_free")),
+        FakeItem("t::free2", mark("F")),
+        FakeItem("t::is1", mark("IS", "isolated_serial")),
+        FakeItem("t::s2", mark("S")),
+        FakeItem("t::if2", mark("IF")),
+        FakeItem("t::is2", mark("IS")),
+    ]
+    units = build_units(items, *group_strategies(items))
+    assert [(u.id, u.strategy, u.nodeids) for u in units] == [
+        (1, "free", ["t::free1"]),
+        (2, "serial", ["t::s1", "t::s2"]),
+        (3, "isolated_free", ["t::if1"]),
+        (4, "free", ["t::free2"]),
+        (5, "isolated_serial", ["t::is1", "t::is2"]),
+        (6, "isolated_free", ["t::if2"]),
+    ]
+
+
+def test_a_group_given_two_strategies_names_both_tests():
+    items = [FakeItem("t::a", mark("G", "serial")), FakeItem("t::b", mark("G", "free"))]
+    with pytest.raises(pytest.UsageError) as info:
+        group_strategies(items)
+    text = str(info.value)
+    assert "already has specified strategy 'serial'" in text
+    assert "t::a" in text and "t::b" in text and "'free'" in text
+
+
+def test_unknown_strategy_and_two_marks_are_errors_naming_test_and_values():
+    items = [
+        FakeItem("t::a", mark("G", "sideways")),
+        FakeItem("t::b", mark("H"), mark("J")),
+    ]
+    with pytest.raises(pytest.UsageError) as info:
+        group_strategies(items)
+    text = str(info.value)
+    assert "t::a" in text and "'sideways'" in text
+    assert "t::b" in text and "2 mp_group marks" in text
+
+
+def test_same_strategy_named_twice_is_fine():
+    items = [FakeItem("t::a", mark("G", "isolated_free")), FakeItem("t::b", mark("G", "isolated_free"))]
+    units = build_units(items, *group_strategies(items))
+    assert [u.nodeids for u in units] == [["t::a"], ["t::b"]]
