@@ -99,7 +99,7 @@ static void s_describe_status (int64_t status, char *buf, size_t size)
     if (status < 0) {
         int sig = (int) -status;
         const char *name = sigabbrev_np (sig);
-        snprintf (buf, size, "killed by signal %d (SIG%s)", sig, name ? name : "?");
+        snprintf (buf, size, "was killed by signal %d (SIG%s)", sig, name ? name : "?");
     }
     else
         snprintf (buf, size, "exited with code %" PRId64, status);

@@ -262,7 +262,7 @@ class FrontEnd:
             return
         for later in unit.nodeids[unit.nodeids.index(nodeid) + 1:]:
             location = self._location(later)
-            reason = "not run: the %s group %r's process %s in %s" % (
+            reason = "not run: the process of %s group %r %s during %s" % (
                 unit.strategy, unit.group, why, nodeid)
             self.pending[later] = [("logreport", TestReport(
                 later, location, self._keywords(later), "skipped",
