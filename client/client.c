@@ -250,6 +250,13 @@ mp_msg_t *mpc_request (mpc_t *self, mp_msg_t *msg, int timeout_ms)
             continue;
         if (mp_msg_reqid (reply) == reqid)
             return reply;
+        if (mp_msg_reqid (reply) != 0 && mp_msg_reqid (reply) < reqid) {
+            //  The answer to an earlier post, which nobody waits for.
+            if (mp_msg_type (reply) == MP_MSG_ERROR)
+                s_error (self, "an earlier message was refused: %s", mp_msg_str (reply, 1));
+            mp_msg_destroy (&reply);
+            continue;
+        }
         s_pending_t *pending = (s_pending_t *) calloc (1, sizeof *pending);
         if (!pending) {
             mp_msg_destroy (&reply);

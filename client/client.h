@@ -24,8 +24,9 @@ uint64_t mpc_send (mpc_t *self, mp_msg_t *msg);
 //  The next message (owned by the caller), or NULL on timeout (-1 waits forever) or
 //  error; mpc_error says which. Messages that fail to verify are dropped and counted.
 mp_msg_t *mpc_recv (mpc_t *self, int timeout_ms);
-//  Sends msg and waits for the reply with its request id; other messages that
-//  arrive meanwhile are kept for mpc_recv.
+//  Sends msg and waits for the reply with its request id. Replies to earlier
+//  requests (posts: sent with mpc_send and not waited for) are dropped; other
+//  messages that arrive meanwhile are kept for mpc_recv.
 mp_msg_t *mpc_request (mpc_t *self, mp_msg_t *msg, int timeout_ms);
 //  Waits for a message or for one of fds to become readable. Returns 0 on timeout,
 //  1 when a message is waiting, 2 + i when fds[i] is readable, -1 on error.

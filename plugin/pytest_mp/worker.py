@@ -3,6 +3,7 @@ in its environment: this process (the zygote) collects once, then forks one proc
 per unit; each unit process runs its tests with a correct nextitem chain (so fixtures
 of every scope are set up and torn down inside it) and reports every phase."""
 
+import gc
 import json
 import os
 import sys
@@ -51,6 +52,9 @@ class Zygote:
         client = Client(self.endpoint, self.key_file, "z%d" % self.run)
         client.send("ZYGOTE_READY", self.run, len(items), error)
         if not error:
+            # Objects of the collected session stay out of the collector's way, so that
+            # forked unit processes do not copy the pages it would touch.
+            gc.freeze()
             self._serve(session, client, items)
         client.close()
         return True
@@ -126,10 +130,11 @@ class Zygote:
         self.pytest_runtest_logfinish(nodeid, location)
 
     def _send(self, kind, nodeid, data):
-        payload = json.dumps(data, default=repr)
+        # Each report is stored on the coordinator before the test goes on: a process
+        # that dies the next moment loses nothing it reported.
         self.state["client"].request(
-            "REPORT", self.run, self.unit, kind, nodeid, payload.encode(),
-            timeout=REPORT_TIMEOUT_MS,
+            "REPORT", self.run, self.unit, kind, nodeid,
+            json.dumps(data, default=repr).encode(), timeout=REPORT_TIMEOUT_MS,
         )
 
     def pytest_runtest_logstart(self, nodeid, location):
