@@ -1,0 +1,205 @@
+//  The in-memory message: catalogue, builders, readers, dup, misuse.
+#include "../../proto/msg.h"
+#include "testing.h"
+
+static void test_catalogue (void)
+{
+    ASSERT_NULL (mp_msg_schema (0));
+    ASSERT_NULL (mp_msg_schema (-1));
+    ASSERT_NULL (mp_msg_schema (MP_MSG_TYPE_MAX));
+    ASSERT_NULL (mp_msg_name (MP_MSG_TYPE_MAX));
+    ASSERT_STREQ (mp_msg_schema (MP_MSG_UNIT), "uusS");
+    ASSERT_STREQ (mp_msg_name (MP_MSG_UNIT), "UNIT");
+    ASSERT_STREQ (mp_msg_schema (MP_MSG_HEARTBEAT), "");
+    for (int type = 1; type < MP_MSG_TYPE_MAX; type++) {
+        ASSERT_NOT_NULL (mp_msg_schema (type));
+        ASSERT_NOT_NULL (mp_msg_name (type));
+    }
+    ASSERT_NULL (mp_msg_new (0));
+    ASSERT_NULL (mp_msg_new (MP_MSG_TYPE_MAX));
+}
+
+static void test_header (void)
+{
+    mp_msg_t *msg = mp_msg_new (MP_MSG_HEARTBEAT);
+    ASSERT_NOT_NULL (msg);
+    ASSERT_EQ (mp_msg_type (msg), MP_MSG_HEARTBEAT);
+    ASSERT_TRUE (mp_msg_complete (msg));
+    ASSERT_STREQ (mp_msg_from (msg), "");
+    ASSERT_STREQ (mp_msg_to (msg), "");
+    ASSERT_EQ (mp_msg_reqid (msg), 0);
+    ASSERT_EQ (mp_msg_ts (msg), 0);
+    mp_msg_set_reqid (msg, 42);
+    mp_msg_set_ts (msg, 1234567);
+    ASSERT_EQ (mp_msg_set_from (msg, "agent-1"), 0);
+    ASSERT_EQ (mp_msg_set_from (msg, "agent-2"), 0); //  replaces without leaking
+    ASSERT_EQ (mp_msg_set_to (msg, "coord"), 0);
+    ASSERT_EQ (mp_msg_reqid (msg), 42);
+    ASSERT_EQ (mp_msg_ts (msg), 1234567);
+    ASSERT_STREQ (mp_msg_from (msg), "agent-2");
+    ASSERT_STREQ (mp_msg_to (msg), "coord");
+    ASSERT_EQ (mp_msg_set_to (msg, NULL), 0);
+    ASSERT_STREQ (mp_msg_to (msg), "");
+    ASSERT_EQ (mp_msg_add_u64 (msg, 1), -1); //  no fields at all
+    ASSERT_EQ (mp_msg_add_list (msg), -1);
+    mp_msg_destroy (&msg);
+    ASSERT_NULL (msg);
+    mp_msg_destroy (&msg); //  safe twice
+    mp_msg_destroy (NULL);
+}
+
+static void test_build_and_read (void)
+{
+    //  REPORT: run, unit, kind, test id, data
+    mp_msg_t *msg = mp_msg_new (MP_MSG_REPORT);
+    ASSERT_EQ (mp_msg_add_str (msg, "x"), -1); //  wants 'u' first
+    ASSERT_EQ (mp_msg_add_u64 (msg, 7), 0);
+    ASSERT_EQ (mp_msg_add_i64 (msg, 8), -1);
+    ASSERT_EQ (mp_msg_add_u64 (msg, UINT64_MAX), 0);
+    ASSERT_EQ (mp_msg_add_str (msg, NULL), -1);
+    ASSERT_EQ (mp_msg_add_str (msg, "call"), 0);
+    ASSERT_EQ (mp_msg_push_str (msg, "no list"), -1);
+    ASSERT_EQ (mp_msg_add_str (msg, "t.py::test_a"), 0);
+    ASSERT_TRUE (!mp_msg_complete (msg));
+    ASSERT_EQ (mp_msg_nfields (msg), 4);
+    uint8_t data[5] = { 0, 1, 2, 0, 255 };
+    ASSERT_EQ (mp_msg_add_bin (msg, data, sizeof data), 0);
+    ASSERT_TRUE (mp_msg_complete (msg));
+    ASSERT_EQ (mp_msg_add_u64 (msg, 1), -1); //  body complete
+    ASSERT_EQ (mp_msg_add_bin (msg, data, 1), -1);
+
+    ASSERT_EQ (mp_msg_u64 (msg, 0), 7);
+    ASSERT_TRUE (mp_msg_u64 (msg, 1) == UINT64_MAX);
+    ASSERT_STREQ (mp_msg_str (msg, 2), "call");
+    ASSERT_STREQ (mp_msg_str (msg, 3), "t.py::test_a");
+    size_t len = 99;
+    const uint8_t *got = mp_msg_bin (msg, 4, &len);
+    ASSERT_EQ (len, 5);
+    ASSERT_TRUE (memcmp (got, data, 5) == 0);
+
+    //  Wrong index or type: 0 / NULL, never a crash.
+    ASSERT_EQ (mp_msg_u64 (msg, 2), 0);
+    ASSERT_EQ (mp_msg_u64 (msg, 99), 0);
+    ASSERT_EQ (mp_msg_i64 (msg, 0), 0);
+    ASSERT_NULL (mp_msg_str (msg, 0));
+    ASSERT_NULL (mp_msg_str (msg, 5));
+    len = 99;
+    ASSERT_NULL (mp_msg_bin (msg, 2, &len));
+    ASSERT_EQ (len, 0);
+    ASSERT_NULL (mp_msg_bin (msg, 2, NULL));
+    ASSERT_EQ (mp_msg_count (msg, 0), 0);
+    ASSERT_EQ (mp_msg_count (msg, 100), 0);
+    ASSERT_NULL (mp_msg_str_at (msg, 2, 0));
+    ASSERT_NULL (mp_msg_bin_at (msg, 4, 0, &len));
+    ASSERT_EQ (mp_msg_u64_at (msg, 0, 0), 0);
+    mp_msg_destroy (&msg);
+
+    //  NULL messages are safe too.
+    ASSERT_EQ (mp_msg_type (NULL), 0);
+    ASSERT_EQ (mp_msg_u64 (NULL, 0), 0);
+    ASSERT_NULL (mp_msg_str (NULL, 0));
+    ASSERT_NULL (mp_msg_str_at (NULL, 0, 0));
+    ASSERT_EQ (mp_msg_nfields (NULL), 0);
+    ASSERT_EQ (mp_msg_complete (NULL), 0);
+    ASSERT_EQ (mp_msg_add_u64 (NULL, 1), -1);
+    ASSERT_EQ (mp_msg_push_u64 (NULL, 1), -1);
+    ASSERT_NULL (mp_msg_dup (NULL));
+}
+
+static void test_lists (void)
+{
+    //  EVENTS: first seq, kinds, test ids, units, data
+    mp_msg_t *msg = mp_msg_new (MP_MSG_EVENTS);
+    ASSERT_EQ (mp_msg_add_list (msg), -1); //  field 0 is 'u'
+    ASSERT_EQ (mp_msg_add_u64 (msg, 100), 0);
+    ASSERT_EQ (mp_msg_push_str (msg, "x"), -1); //  last field is not a list
+    ASSERT_EQ (mp_msg_add_list (msg), 0);
+    for (int i = 0; i < 1000; i++) {
+        char text[32];
+        snprintf (text, sizeof text, "kind-%d", i);
+        ASSERT_EQ (mp_msg_push_str (msg, text), 0);
+    }
+    ASSERT_EQ (mp_msg_push_bin (msg, "x", 1), -1); //  a list of strings
+    ASSERT_EQ (mp_msg_push_u64 (msg, 1), -1);
+    ASSERT_EQ (mp_msg_add_list (msg), 0); //  empty list of test ids
+    ASSERT_EQ (mp_msg_add_list (msg), 0);
+    ASSERT_EQ (mp_msg_push_u64 (msg, 0), 0);
+    ASSERT_EQ (mp_msg_push_u64 (msg, UINT64_MAX), 0);
+    ASSERT_EQ (mp_msg_push_str (msg, "x"), -1);
+    ASSERT_EQ (mp_msg_add_list (msg), 0);
+    ASSERT_EQ (mp_msg_push_bin (msg, "", 0), 0);
+    ASSERT_EQ (mp_msg_push_bin (msg, "a\0b", 3), 0);
+    ASSERT_EQ (mp_msg_push_bin (msg, NULL, 0), 0);
+    ASSERT_EQ (mp_msg_push_bin (msg, NULL, 3), -1);
+    ASSERT_TRUE (mp_msg_complete (msg));
+    ASSERT_EQ (mp_msg_add_list (msg), -1);
+
+    ASSERT_EQ (mp_msg_count (msg, 1), 1000);
+    ASSERT_STREQ (mp_msg_str_at (msg, 1, 0), "kind-0");
+    ASSERT_STREQ (mp_msg_str_at (msg, 1, 999), "kind-999");
+    ASSERT_NULL (mp_msg_str_at (msg, 1, 1000));
+    ASSERT_EQ (mp_msg_count (msg, 2), 0);
+    ASSERT_NULL (mp_msg_str_at (msg, 2, 0));
+    ASSERT_EQ (mp_msg_count (msg, 3), 2);
+    ASSERT_TRUE (mp_msg_u64_at (msg, 3, 1) == UINT64_MAX);
+    ASSERT_EQ (mp_msg_u64_at (msg, 3, 2), 0);
+    ASSERT_EQ (mp_msg_count (msg, 4), 3);
+    size_t len = 9;
+    ASSERT_NOT_NULL (mp_msg_bin_at (msg, 4, 0, &len));
+    ASSERT_EQ (len, 0);
+    const char *b = mp_msg_bin_at (msg, 4, 1, &len);
+    ASSERT_EQ (len, 3);
+    ASSERT_TRUE (memcmp (b, "a\0b", 3) == 0);
+    ASSERT_NULL (mp_msg_bin_at (msg, 4, 3, &len));
+    ASSERT_EQ (len, 0);
+    ASSERT_NULL (mp_msg_bin_at (msg, 3, 0, NULL));
+
+    mp_msg_t *copy = mp_msg_dup (msg);
+    mp_msg_destroy (&msg);
+    ASSERT_NOT_NULL (copy);
+    ASSERT_EQ (mp_msg_type (copy), MP_MSG_EVENTS);
+    ASSERT_TRUE (mp_msg_complete (copy));
+    ASSERT_EQ (mp_msg_u64 (copy, 0), 100);
+    ASSERT_EQ (mp_msg_count (copy, 1), 1000);
+    ASSERT_STREQ (mp_msg_str_at (copy, 1, 500), "kind-500");
+    ASSERT_TRUE (mp_msg_u64_at (copy, 3, 1) == UINT64_MAX);
+    b = mp_msg_bin_at (copy, 4, 1, &len);
+    ASSERT_EQ (len, 3);
+    ASSERT_TRUE (memcmp (b, "a\0b", 3) == 0);
+    mp_msg_destroy (&copy);
+}
+
+static void test_dup (void)
+{
+    mp_msg_t *msg = mp_msg_new (MP_MSG_UNIT_EXIT);
+    mp_msg_set_reqid (msg, 5);
+    mp_msg_set_ts (msg, 77);
+    mp_msg_set_from (msg, "z");
+    ASSERT_EQ (mp_msg_add_u64 (msg, 1), 0);
+    ASSERT_EQ (mp_msg_add_u64 (msg, 2), 0);
+    //  A partial message copies as partial.
+    mp_msg_t *copy = mp_msg_dup (msg);
+    ASSERT_EQ (mp_msg_nfields (copy), 2);
+    ASSERT_EQ (mp_msg_add_u64 (copy, 3), 0);
+    ASSERT_EQ (mp_msg_add_i64 (copy, -9), 0);
+    ASSERT_TRUE (mp_msg_complete (copy));
+    ASSERT_EQ (mp_msg_i64 (copy, 3), -9);
+    ASSERT_EQ (mp_msg_reqid (copy), 5);
+    ASSERT_EQ (mp_msg_ts (copy), 77);
+    ASSERT_STREQ (mp_msg_from (copy), "z");
+    ASSERT_STREQ (mp_msg_to (copy), "");
+    ASSERT_EQ (mp_msg_nfields (msg), 2);
+    mp_msg_destroy (&msg);
+    mp_msg_destroy (&copy);
+}
+
+int main (void)
+{
+    RUN_TEST (test_catalogue);
+    RUN_TEST (test_header);
+    RUN_TEST (test_build_and_read);
+    RUN_TEST (test_lists);
+    RUN_TEST (test_dup);
+    printf ("test_msg: 5 tests passed\n");
+    return 0;
+}
