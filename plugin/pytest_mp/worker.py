@@ -60,40 +60,58 @@ class Zygote:
         return True
 
     def _serve(self, session, client, items):
-        children = {}  # pidfd -> (pid, unit)
+        children = {}  # pidfd -> (pid, unit); unit 0 for the spare
+        spare = None  # (pid, pipe to send it its unit)
         while True:
+            if spare is None:
+                # A spare is forked and connected ahead of time, while other units run:
+                # a unit then starts without waiting for fork and set-up.
+                spare = self._fork_spare(client, items)
+                children[os.pidfd_open(spare[0])] = (spare[0], 0)
             fds = list(children)
             ready = client.wait(fds, 1000)
             if ready == 1:
                 got = client.recv(0)
                 if got and got[0] == "UNIT":
                     _, unit, _, nodeids = got[1]
-                    pid = self._fork(session, client, unit, nodeids, items)
-                    children[os.pidfd_open(pid)] = (pid, unit)
+                    pid, pipe = spare
+                    spare = None
+                    for fd, (child, _) in children.items():
+                        if child == pid:
+                            children[fd] = (pid, unit)
+                    with os.fdopen(pipe, "w") as assignment:
+                        json.dump([unit, nodeids], assignment)
                     client.send("UNIT_STARTED", self.run, unit, pid)
             elif ready >= 2:
                 fd = fds[ready - 2]
                 pid, unit = children.pop(fd)
                 os.close(fd)
                 _, status = os.waitpid(pid, 0)
-                client.send("UNIT_EXIT", self.run, unit, pid, _wait_status(status))
+                if unit:
+                    client.send("UNIT_EXIT", self.run, unit, pid, _wait_status(status))
+                elif spare is not None and spare[0] == pid:
+                    os.close(spare[1])
+                    spare = None
 
-    def _fork(self, session, client, unit, nodeids, items):
+    def _fork_spare(self, client, items):
         sys.stdout.flush()
         sys.stderr.flush()
+        read_end, write_end = os.pipe()
         pid = os.fork()
         if pid:
-            return pid
+            os.close(read_end)
+            return pid, write_end
         code = 70
         try:
+            os.close(write_end)
             client.forget()  # the zygote's connection is not ours to close
-            code = self._run_unit(session, unit, nodeids, items)
+            code = self._run_spare(read_end, items)
         except BaseException:
             traceback.print_exc()
         finally:
             os._exit(code)
 
-    def _run_unit(self, session, unit, nodeids, items):
+    def _run_spare(self, pipe, items):
         capman = self.config.pluginmanager.getplugin("capturemanager")
         if capman is not None:
             # Captured output must go to files of this process, not the zygote's.
@@ -101,9 +119,13 @@ class Zygote:
             capman.start_global_capturing()
             capman.suspend_global_capture()
         client = Client(self.endpoint, self.key_file, "u%d" % os.getpid())
+        with os.fdopen(pipe) as assignment:
+            text = assignment.read()
+        if not text:
+            return 0  # the zygote let its spare go
+        self.unit, nodeids = json.loads(text)
         self.state["client"] = client
         self.state["run"] = self.run
-        self.unit = unit
         self.reporting = True
         present = [items[n] for n in nodeids if n in items]
         for nodeid in nodeids:
