@@ -25,12 +25,13 @@ void mp_server_on_grant (void *arg, const char *lock, const char *owner, uint64_
     mp_server_send (self, agent->routing_id, slash + 1, token, &ok);
 }
 
+//  VALUE(found, value): val may be NULL for no value.
 static void s_reply_value (mp_server_t *self, mp_request_t *req, int found, const void *val,
                            size_t len)
 {
     mp_msg_t *msg = mp_msg_new (MP_MSG_VALUE);
     if (msg && (mp_msg_add_u64 (msg, found ? 1 : 0) != 0
-                || mp_msg_add_bin (msg, found ? val : "", found ? len : 0) != 0))
+                || mp_msg_add_bin (msg, val ? val : "", val ? len : 0) != 0))
         mp_msg_destroy (&msg);
     mp_server_reply (self, req, &msg);
 }
@@ -79,8 +80,10 @@ void mp_server_on_sync_message (mp_server_t *self, mp_request_t *req)
     case MP_MSG_BOARD_GET: {
         const void *found;
         size_t len;
-        int rc = mp_sync_board_get (sync, key, klen, &found, &len);
-        s_reply_value (self, req, rc == 1, found, len);
+        if (mp_sync_board_get (sync, key, klen, &found, &len) == 1)
+            s_reply_value (self, req, 1, found, len);
+        else
+            s_reply_value (self, req, 0, NULL, 0);
         break;
     }
     case MP_MSG_BOARD_SET:
