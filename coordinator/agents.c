@@ -1,5 +1,6 @@
 #include "agents.h"
 
+#include "../common/array.h"
 #include "../common/clock.h"
 
 struct mp_agents_t {
@@ -65,14 +66,9 @@ mp_agent_t *mp_agents_find (mp_agents_t *self, zframe_t *routing_id)
 
 static mp_agent_t *s_agent_add (mp_agents_t *self, zframe_t *routing_id)
 {
-    if (self->size == self->cap) {
-        size_t cap = self->cap ? self->cap * 2 : 8;
-        mp_agent_t **items = (mp_agent_t **) realloc (self->items, cap * sizeof *items);
-        if (!items)
-            return NULL;
-        self->items = items;
-        self->cap = cap;
-    }
+    if (mp_array_grow ((void **) &self->items, &self->cap, self->size + 1,
+                       sizeof *self->items) != 0)
+        return NULL;
     mp_agent_t *agent = (mp_agent_t *) calloc (1, sizeof *agent);
     if (!agent)
         return NULL;

@@ -1,5 +1,6 @@
 #include "run.h"
 
+#include "../common/array.h"
 #include "../common/error.h"
 
 static void s_unit_destroy (mp_unit_t **unit_p)
@@ -78,14 +79,9 @@ int mp_run_add_unit (mp_run_t *self, uint64_t id, const char *group, int strateg
         mp_set_error (err, errlen, "unit %" PRIu64 " planned twice", id);
         return -1;
     }
-    if (self->nunits == self->cap_units) {
-        size_t cap = self->cap_units ? self->cap_units * 2 : 64;
-        mp_unit_t **units = (mp_unit_t **) realloc (self->units, cap * sizeof *units);
-        if (!units)
-            goto nomem;
-        self->units = units;
-        self->cap_units = cap;
-    }
+    if (mp_array_grow ((void **) &self->units, &self->cap_units, self->nunits + 1,
+                       sizeof *self->units) != 0)
+        goto nomem;
     mp_unit_t *unit = (mp_unit_t *) calloc (1, sizeof *unit);
     if (!unit)
         goto nomem;
@@ -141,14 +137,9 @@ size_t mp_run_nunits (const mp_run_t *self)
 int mp_run_add_event (mp_run_t *self, const char *kind, const char *test, uint64_t unit,
                       const void *data, size_t len)
 {
-    if (self->nevents == self->cap_events) {
-        size_t cap = self->cap_events ? self->cap_events * 2 : 256;
-        mp_event_t *events = (mp_event_t *) realloc (self->events, cap * sizeof *events);
-        if (!events)
-            return -1;
-        self->events = events;
-        self->cap_events = cap;
-    }
+    if (mp_array_grow ((void **) &self->events, &self->cap_events, self->nevents + 1,
+                       sizeof *self->events) != 0)
+        return -1;
     mp_event_t *event = &self->events[self->nevents];
     memset (event, 0, sizeof *event);
     event->kind = strdup (kind);

@@ -1,6 +1,8 @@
 //  A run's unit queue and its isolation barrier; see sched.h for the rules.
 #include "coordinator/sched.h"
 
+#include "../common/array.h"
+
 #include <assert.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -197,22 +199,6 @@ mp_sched_destroy (mp_sched_t **self_p)
     *self_p = NULL;
 }
 
-static int
-s_grow (void **array, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return 0;
-    size_t ncap = *cap ? *cap * 2 : 16;
-    while (ncap < need)
-        ncap *= 2;
-    void *p = realloc (*array, ncap * size);
-    if (!p)
-        return -1;
-    *array = p;
-    *cap = ncap;
-    return 0;
-}
-
 //  Finds or creates the group; S_NONE on no memory or an isolation mismatch.
 static size_t
 s_group_for (mp_sched_t *self, const char *name, bool isolated)
@@ -220,7 +206,7 @@ s_group_for (mp_sched_t *self, const char *name, bool isolated)
     size_t g = s_find_group (self, name);
     if (g != S_NONE)
         return self->groups[g].isolated == isolated ? g : S_NONE;
-    if (s_grow ((void **) &self->groups, &self->groups_cap, self->ngroups + 1,
+    if (mp_array_grow ((void **) &self->groups, &self->groups_cap, self->ngroups + 1,
                 sizeof *self->groups))
         return S_NONE;
     char *copy = strdup (name);
@@ -249,11 +235,11 @@ mp_sched_add (mp_sched_t *self, uint64_t unit, const char *group, int strategy,
     //  The ungrouped tests never hold a barrier, whatever they name.
     bool isolated = group[0] != '\0' && (strategy == MP_STRATEGY_ISOLATED_FREE
                                          || strategy == MP_STRATEGY_ISOLATED_SERIAL);
-    if (s_grow ((void **) &self->units, &self->units_cap, self->nunits + 1,
+    if (mp_array_grow ((void **) &self->units, &self->units_cap, self->nunits + 1,
                 sizeof *self->units)
-        || s_grow ((void **) &self->queue, &self->qcap, self->nunits + 2,
+        || mp_array_grow ((void **) &self->queue, &self->qcap, self->nunits + 2,
                    sizeof *self->queue)
-        || s_grow ((void **) &self->scratch, &self->scratch_cap, self->nunits + 1,
+        || mp_array_grow ((void **) &self->scratch, &self->scratch_cap, self->nunits + 1,
                    sizeof *self->scratch))
         return -1;
     size_t g = s_group_for (self, group, isolated);

@@ -4,6 +4,8 @@
 //  back into the same mp_sync_t (queue the work and do it afterwards instead).
 #include "coordinator/sync.h"
 
+#include "../common/array.h"
+
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -80,22 +82,6 @@ s_error (char *err, size_t errlen, const char *fmt, ...)
     va_start (ap, fmt);
     vsnprintf (err, errlen, fmt, ap);
     va_end (ap);
-}
-
-static int
-s_grow (void **array, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return 0;
-    size_t ncap = *cap ? *cap * 2 : 4;
-    while (ncap < need)
-        ncap *= 2;
-    void *p = realloc (*array, ncap * size);
-    if (!p)
-        return -1;
-    *array = p;
-    *cap = ncap;
-    return 0;
 }
 
 static uint64_t
@@ -403,7 +389,7 @@ s_lock_index (const mp_sync_t *self, const char *name)
 static size_t
 s_lock_create (mp_sync_t *self, const char *name)
 {
-    if (s_grow ((void **) &self->locks, &self->locks_cap, self->nlocks + 1,
+    if (mp_array_grow ((void **) &self->locks, &self->locks_cap, self->nlocks + 1,
                 sizeof *self->locks))
         return S_NONE;
     s_lock_t *lock = calloc (1, sizeof *lock);
@@ -458,7 +444,7 @@ mp_sync_lock_acquire (mp_sync_t *self, const char *name, const char *owner,
         lock->holder = copy;
         return 1;
     }
-    if (s_grow ((void **) &lock->waiters, &lock->wcap, lock->nwait + 1,
+    if (mp_array_grow ((void **) &lock->waiters, &lock->wcap, lock->nwait + 1,
                 sizeof *lock->waiters)) {
         free (copy);
         goto nomem_drop;
@@ -566,7 +552,7 @@ s_trail_start (mp_sync_t *self, const char *name, const char *owner, char *err,
 {
     size_t i = s_trail_index (self, name);
     if (i == S_NONE) {
-        if (s_grow ((void **) &self->trails, &self->trails_cap, self->ntrails + 1,
+        if (mp_array_grow ((void **) &self->trails, &self->trails_cap, self->ntrails + 1,
                     sizeof *self->trails))
             goto nomem;
         s_trail_t *trail = calloc (1, sizeof *trail);
@@ -584,7 +570,7 @@ s_trail_start (mp_sync_t *self, const char *name, const char *owner, char *err,
     if (c == S_NONE) {
         char *copy = strdup (owner);
         if (!copy
-            || s_grow ((void **) &trail->cons, &trail->ccap, trail->ncons + 1,
+            || mp_array_grow ((void **) &trail->cons, &trail->ccap, trail->ncons + 1,
                        sizeof *trail->cons)) {
             free (copy);
             s_trail_drop_if_idle (self, i);
