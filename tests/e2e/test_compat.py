@@ -1,0 +1,95 @@
+"""Suites written for the original pytest-mp run unchanged: its mark forms, option
+spellings and ini options."""
+
+GROUP_FORMS = """
+    import time
+    import pytest
+
+    @pytest.mark.mp_group(group="Kw", strategy="serial")
+    def test_kw_a():
+        time.sleep(0.1)
+
+    @pytest.mark.mp_group(group="Kw")
+    def test_kw_b():
+        time.sleep(0.1)
+
+    @pytest.mark.mp_group("Cls", "serial")
+    class TestCls:
+        def test_cls_a(self):
+            time.sleep(0.1)
+
+        def test_cls_b(self):
+            time.sleep(0.1)
+
+    @pytest.mark.mp_group("Late")
+    def test_late_a():
+        time.sleep(0.1)
+
+    @pytest.mark.mp_group("Late")
+    def test_late_b():
+        time.sleep(0.1)
+
+    @pytest.mark.mp_group("Late", "serial")
+    def test_late_c():
+        time.sleep(0.1)
+
+    @pytest.mark.parametrize("i", range(2))
+    def test_free(i):
+        time.sleep(0.1)
+"""
+
+
+def test_keyword_class_and_inherited_group_forms(suite):
+    suite.write("test_forms.py", GROUP_FORMS)
+    result = suite.run(np=4)
+    assert result.returncode == 0, result.log
+    assert result.summary_count("passed") == 9, result.log
+    groups = {prefix: result.select(prefix) for prefix in ("test_kw_", "test_cls_", "test_late_")}
+    assert [len(g) for g in groups.values()] == [2, 2, 3], result.log
+    for prefix, group in groups.items():
+        #  serial (named by keywords, on the class, or only by a later test): one process.
+        assert len(result.pids(group)) == 1, "%s* did not share a process: %r" % (prefix, group)
+    group_pids = [result.pids(g) for g in groups.values()]
+    free_pids = result.pids(result.select("test_free"))
+    assert len(set.union(*group_pids)) == 3, "two groups shared a process"
+    assert len(free_pids) == 2 and not free_pids & set.union(*group_pids)
+
+
+SETTINGS_SUITE = """
+    import time
+    import pytest
+
+    @pytest.mark.parametrize("i", range(4))
+    def test_settings(i, mp_use_mp, mp_num_processes, e2e_record):
+        e2e_record("settings", use_mp=bool(mp_use_mp), num_processes=str(mp_num_processes))
+        time.sleep(0.3)
+"""
+
+
+def assert_ran_under_mp_with_two_processes(result):
+    assert result.returncode == 0, result.log
+    tests = list(result.tests.values())
+    assert len(tests) == 4, result.log
+    assert len(result.pids(tests)) == 4, "tests shared a process: %r" % tests
+    assert result.max_concurrency(tests) <= 2, "more than 2 tests at once: %r" % tests
+    for s in result.of_kind("settings"):
+        assert s["use_mp"] is True and s["num_processes"] == "2", s
+
+
+def test_long_option_spellings(suite):
+    suite.write("test_settings.py", SETTINGS_SUITE)
+    result = suite.run_plain("--multiprocessing", "--num-processes", "2")
+    assert_ran_under_mp_with_two_processes(result)
+
+
+def test_ini_options_turn_mp_on_without_flags(suite):
+    suite.write("test_settings.py", SETTINGS_SUITE)
+    plain = suite.run_plain()
+    assert plain.returncode == 0, plain.log
+    assert len(plain.pids(plain.tests.values())) == 1, "plain pytest used several processes"
+    assert {s["use_mp"] for s in plain.of_kind("settings")} == {False}, plain.records
+    suite.ini("""
+        mp = true
+        num_processes = 2
+    """)
+    assert_ran_under_mp_with_two_processes(suite.run_plain())
