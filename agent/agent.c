@@ -17,7 +17,7 @@
 #include "zygote.h"
 
 #define MP_COORD_SILENCE_MS 8000 //  no word from the coordinator this long: it is gone
-#define MP_HELLO_RETRY_MS 1000
+#define MP_HELLO_RETRY_MS 50 //  first retry; doubles up to 8 s
 
 typedef struct {
     uint64_t id;
@@ -495,7 +495,7 @@ int mp_agentd_run (mp_agentd_t *self)
     if (zloop_reader (self->loop, self->coord, s_on_coord, self) != 0
         || zloop_reader (self->loop, self->local, s_on_local, self) != 0
         || zloop_poller (self->loop, &sigitem, s_on_signal, self) != 0
-        || zloop_timer (self->loop, 250, 0, s_on_tick, self) == -1) {
+        || zloop_timer (self->loop, 50, 0, s_on_tick, self) == -1) {
         mp_error ("cannot set up the reactor");
         return -1;
     }
