@@ -233,6 +233,16 @@ static int s_on_coord (zloop_t *loop, zsock_t *reader, void *arg)
         case MP_MSG_RUN_START:
             s_on_run_start (self, msg);
             break;
+        case MP_MSG_KILL: {
+            //  Only a unit process of ours, of that run and unit: never any pid it names.
+            pid_t pid = (pid_t) mp_msg_u64 (msg, 2);
+            mp_agent_proc_t *proc = s_find_proc (self, pid);
+            if (proc && proc->run == mp_msg_u64 (msg, 0) && proc->unit == mp_msg_u64 (msg, 1))
+                kill (pid, SIGKILL);
+            else
+                mp_warn ("refused to kill pid %d: not a unit process of ours", (int) pid);
+            break;
+        }
         case MP_MSG_RUN_END: {
             mp_agent_run_t *run = s_find_run (self, mp_msg_u64 (msg, 0));
             if (run) {

@@ -22,6 +22,8 @@ typedef struct {
     char agent[80];    //  key of the agent running it
     uint64_t pid;      //  its process, once started
     int requeued;      //  times it went back to the queue
+    uint64_t test_since_ms; //  when its current test began (monotonic), 0 between tests
+    int timed_out;     //  killed for exceeding the run's timeout
 } mp_unit_t;
 
 typedef struct {
@@ -49,6 +51,7 @@ typedef struct {
     char *cwd;
     zlist_t *args;    //  of char *, owned
     size_t nunits_announced;
+    uint64_t timeout_ms; //  per test, 0 for none
     mp_sched_t *sched;
     mp_sync_t *sync;
     zframe_t *front;  //  routing id of the front end that submitted it

@@ -191,6 +191,9 @@ static void s_handle (mp_server_t *self, mp_request_t *req)
     case MP_MSG_HEARTBEAT:
         s_on_heartbeat (self, req);
         break;
+    case MP_MSG_AGENTS:
+        mp_server_reply_ok (self, req, mp_agents_size (self->agents));
+        break;
     case MP_MSG_SUBMIT:
     case MP_MSG_PLAN_UNIT:
     case MP_MSG_PLAN_END:
@@ -282,6 +285,7 @@ static int s_on_tick (zloop_t *loop, int timer_id, void *arg)
         }
         run = (mp_run_t *) zlistx_next (self->runs);
     }
+    mp_server_enforce_timeouts (self);
     mp_server_dispatch (self);
     return 0;
 }

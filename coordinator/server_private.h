@@ -51,6 +51,9 @@ void mp_server_event (mp_server_t *self, mp_run_t *run, const char *kind, const 
 //  Answers the run's waiting poll when events are there or its deadline passed.
 void mp_server_answer_poll (mp_server_t *self, mp_run_t *run, int force);
 
+//  Kills, through their agents, the unit processes whose test ran past the run's timeout.
+void mp_server_enforce_timeouts (mp_server_t *self);
+
 //  Handlers: each takes the request (msg is still owned by the caller).
 void mp_server_on_run_message (mp_server_t *self, mp_request_t *req);
 void mp_server_on_sync_message (mp_server_t *self, mp_request_t *req);

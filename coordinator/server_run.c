@@ -115,6 +115,9 @@ static void s_unit_ended (mp_server_t *self, mp_run_t *run, mp_unit_t *unit, int
         char text[256];
         if (why)
             snprintf (text, sizeof text, "%s", why);
+        else if (unit->timed_out)
+            snprintf (text, sizeof text, "timed out after the --mp-timeout of %.3g s and was %s",
+                      (double) run->timeout_ms / 1000.0, "killed");
         else
             s_describe_status (status, text, sizeof text);
         mp_server_event (self, run, "crash", unit->tests[unit->finished], unit->id, text,
@@ -156,6 +159,7 @@ void mp_server_agent_lost (mp_server_t *self, mp_agent_t *agent, const char *why
                 unit->requeued++;
                 unit->state = MP_UNIT_QUEUED;
                 unit->pid = 0;
+                unit->test_since_ms = 0;
                 mp_sched_requeue (run->sched, unit->id);
             }
             else {
@@ -227,6 +231,7 @@ void mp_server_dispatch (mp_server_t *self)
                     mp_msg_destroy (&msg);
                 unit->state = MP_UNIT_RUNNING;
                 unit->pid = 0;
+                unit->test_since_ms = 0;
                 snprintf (unit->agent, sizeof unit->agent, "%s", agent->key);
                 agent->busy++;
                 char zygote[32];
@@ -249,6 +254,7 @@ static void s_on_submit (mp_server_t *self, mp_request_t *req)
     for (size_t i = 0; i < nargs; i++)
         zlist_append (run->args, (void *) mp_msg_str_at (req->msg, 1, i));
     run->nunits_announced = (size_t) mp_msg_u64 (req->msg, 2);
+    run->timeout_ms = mp_msg_u64 (req->msg, 3);
     if (zlist_size (run->args) != nargs || !zlistx_add_end (self->runs, run)) {
         mp_run_destroy (&run);
         mp_server_reply_error (self, req, MP_ENOMEM, "out of memory creating a run");
@@ -367,9 +373,13 @@ static void s_on_report (mp_server_t *self, mp_request_t *req, mp_run_t *run)
     const char *test = mp_msg_str (req->msg, 3);
     size_t len;
     const void *data = mp_msg_bin (req->msg, 4, &len);
-    if (streq (kind, "logfinish") && unit->finished < unit->ntests
-        && streq (unit->tests[unit->finished], test))
+    int current = unit->finished < unit->ntests && streq (unit->tests[unit->finished], test);
+    if (current && streq (kind, "logstart"))
+        unit->test_since_ms = mp_clock_mono_ms ();
+    if (current && streq (kind, "logfinish")) {
         unit->finished++;
+        unit->test_since_ms = 0;
+    }
     mp_server_event (self, run, kind, test, unit->id, data, len);
     mp_server_reply_ok (self, req, 0);
 }
@@ -463,5 +473,33 @@ void mp_server_on_run_message (mp_server_t *self, mp_request_t *req)
         break;
     default:
         break;
+    }
+}
+
+void mp_server_enforce_timeouts (mp_server_t *self)
+{
+    uint64_t now = mp_clock_mono_ms ();
+    for (mp_run_t *run = (mp_run_t *) zlistx_first (self->runs); run;
+         run = (mp_run_t *) zlistx_next (self->runs)) {
+        if (run->state != MP_RUN_RUNNING || run->timeout_ms == 0)
+            continue;
+        for (size_t i = 0; i < mp_run_nunits (run); i++) {
+            mp_unit_t *unit = mp_run_unit_at (run, i);
+            if (unit->state != MP_UNIT_RUNNING || unit->timed_out || !unit->pid
+                || !unit->test_since_ms || now - unit->test_since_ms <= run->timeout_ms)
+                continue;
+            mp_agent_t *agent = mp_agents_find_key (self->agents, unit->agent);
+            if (!agent)
+                continue;
+            mp_warn ("run %" PRIu64 ": %s ran past %" PRIu64 " ms: killing its process %" PRIu64,
+                     run->id, unit->tests[unit->finished], run->timeout_ms, unit->pid);
+            unit->timed_out = 1;
+            mp_msg_t *kill = mp_msg_new (MP_MSG_KILL);
+            if (kill
+                && (mp_msg_add_u64 (kill, run->id) != 0 || mp_msg_add_u64 (kill, unit->id) != 0
+                    || mp_msg_add_u64 (kill, unit->pid) != 0))
+                mp_msg_destroy (&kill);
+            mp_server_send (self, agent->routing_id, "", 0, &kill);
+        }
     }
 }

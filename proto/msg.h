@@ -29,7 +29,7 @@
     X (UNIT_EXIT, 11, "uuui")    /* run, unit, pid, status (code, -sig)  Z|A->C     */   \
     X (ZYGOTE_EXIT, 12, "ui")    /* run, status (code, or -signal)       A->C       */   \
     X (REPORT, 13, "uussb")      /* run, unit, kind, test id, data       U->A->C    */   \
-    X (SUBMIT, 14, "sSu")        /* cwd, pytest args, units to follow    F->C : OK(run) */ \
+    X (SUBMIT, 14, "sSuu")       /* cwd, args, units, test timeout ms: OK(run)  F->C */   \
     X (PLAN_UNIT, 15, "uusuS")   /* run, unit, group, strategy, test ids F->C       */   \
     X (PLAN_END, 16, "u")        /* run: the plan is complete, start it  F->C       */   \
     X (POLL, 17, "uuu")          /* run, after seq, wait ms              F->C       */   \
@@ -45,7 +45,9 @@
     X (ITEMS, 27, "BB")          /* keys, values                                     */   \
     X (LOCK_ACQUIRE, 28, "us")   /* run, name  -> OK once granted (FIFO)             */   \
     X (LOCK_RELEASE, 29, "us")   /* run, name  -> OK, or ERROR when not the holder   */   \
-    X (TRAIL, 30, "uss")         /* run, name, state -> OK(1 first start/last finish)*/
+    X (TRAIL, 30, "uss")         /* run, name, state -> OK(1 first start/last finish)*/   \
+    X (KILL, 31, "uuu")          /* run, unit, pid: a test timed out     C->A       */   \
+    X (AGENTS, 32, "")           /* -> OK(agents registered)             F->C       */
 
 typedef enum {
 #define MP_X_ENUM(name, num, schema) MP_MSG_##name = num,

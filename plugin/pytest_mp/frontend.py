@@ -152,12 +152,28 @@ class FrontEnd:
             raise session.Interrupted(session.shouldstop)
         return True
 
+    def _wait_for_agents(self, client, daemons):
+        wanted = self.config.getoption("mp_min_agents")
+        deadline = time.monotonic() + self.config.getoption("mp_wait")
+        while True:
+            (agents,) = client.request("AGENTS", timeout=REQUEST_TIMEOUT_MS)
+            if agents >= wanted:
+                return
+            if daemons is not None:
+                daemons.check()
+            if time.monotonic() > deadline:
+                raise WireError("%d of %d agents joined %s within %g s" % (
+                    agents, wanted, client.endpoint, self.config.getoption("mp_wait")))
+            time.sleep(0.05)
+
     def _run(self, session, client, units, daemons):
         run = None
         try:
+            self._wait_for_agents(client, daemons)
             (run,) = client.request(
                 "SUBMIT", str(self.config.invocation_params.dir),
                 list(self.config.invocation_params.args), len(units),
+                int(self.config.getoption("mp_timeout") * 1000),
                 timeout=REQUEST_TIMEOUT_MS,
             )
             for unit in units:
@@ -168,15 +184,17 @@ class FrontEnd:
                 )
             client.request("PLAN_END", run, timeout=REQUEST_TIMEOUT_MS)
             self._follow(session, client, run, daemons)
-        except WireError as error:
+        except (WireError, RuntimeError) as error:
             detail = ""
-            if daemons is not None:
+            if daemons is not None and isinstance(error, WireError):
                 try:
                     daemons.check()
                 except RuntimeError as died:
                     detail = "\n" + str(died)
-            raise session.Interrupted("pytest-mp: lost the coordinator: %s%s"
-                                      % (error, detail)) from None
+            if "no reply" in str(error):
+                # Wrong keys get no answer at all: the coordinator drops what it cannot verify.
+                detail += " (is mp-coord running there, with the same key?)"
+            raise session.Interrupted("pytest-mp: %s%s" % (error, detail)) from None
         except KeyboardInterrupt:
             if run is not None:
                 try:

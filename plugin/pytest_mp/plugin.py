@@ -30,6 +30,14 @@ def pytest_addoption(parser):
                     "remote agents may join")
     group.addoption("--mp-key-file", metavar="FILE",
                     help="shared key signing every message (default: $MP_KEY_FILE)")
+    group.addoption("--mp-min-agents", type=int, default=1, metavar="K",
+                    help="start once K agents have joined the coordinator (default 1)")
+    group.addoption("--mp-wait", type=float, default=60.0, metavar="SEC",
+                    help="give up when fewer than --mp-min-agents joined within SEC "
+                    "seconds (default 60)")
+    group.addoption("--mp-timeout", type=float, default=0.0, metavar="SEC",
+                    help="per test: a test running longer has its process killed and "
+                    "fails as timed out (default: no limit)")
     parser.addini("mp", "run tests with pytest-mp (like --mp)", type="bool", default=False)
     parser.addini("num_processes", "processes for pytest-mp: 'cpu_count' or a number",
                   default="cpu_count")

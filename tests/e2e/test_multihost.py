@@ -154,7 +154,7 @@ def test_a_wrong_key_is_refused_and_the_coordinator_keeps_serving(suite, lab, tm
     refused = suite.run_plain("--mp", "--mp-coord", lab.endpoint, "--mp-key-file", str(wrong),
                               timeout=60)
     assert refused.returncode == 2, refused.log
-    assert "lost the coordinator" in refused.output, refused.log
+    assert "no reply" in refused.output and lab.endpoint in refused.output, refused.log
     assert "dropped message" in lab.log("coord")
     served = suite.run_plain("--mp", "--mp-coord", lab.endpoint, "--mp-key-file", str(lab.key))
     assert served.returncode == 0 and served.summary_count("passed") == 1, served.log
