@@ -3,7 +3,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 NP ?= 4
 
-.PHONY: setup demo test test-c test-python test-asan-daemons bench clean
+.PHONY: setup demo test test-c test-python test-asan-daemons test-valgrind bench clean
 
 setup:
 	@BUILD_DIR=$(BUILD) ./deploy/setup.sh
@@ -33,7 +33,12 @@ test-asan-daemons: test-c
 	@if ls $(ASAN_BUILD)/asan-logs/report* >/dev/null 2>&1; then \
 	    cat $(ASAN_BUILD)/asan-logs/report*; echo "sanitizer reports from the daemons"; exit 1; fi
 
-test: test-c test-python test-asan-daemons
+# Part of the end-to-end tests with both daemons under valgrind: any error or leak fails.
+test-valgrind: setup
+	./tests/valgrind_daemons.sh $(BUILD) tests/e2e/test_strategies.py tests/e2e/test_sync.py \
+	    tests/e2e/test_process_death.py
+
+test: test-c test-python test-asan-daemons test-valgrind
 
 bench: setup
 	.venv/bin/python bench/bench_run.py

@@ -45,4 +45,10 @@
         fn ();                                                                           \
     } while (0)
 
+#define RUN_TEST_ARG(fn, arg)                                                            \
+    do {                                                                                 \
+        fprintf (stderr, "  %s\n", #fn);                                                 \
+        fn (arg);                                                                        \
+    } while (0)
+
 #endif

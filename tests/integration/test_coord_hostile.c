@@ -1,0 +1,145 @@
+//  mp-coord under hostile input: frames it cannot verify or parse are dropped without
+//  an answer, and it keeps serving; it refuses a non-loopback address without a key.
+#include <czmq.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../proto/wire.h"
+#include "../c/testing.h"
+
+static const char *s_coord;
+
+static pid_t s_spawn (char *const argv[], int quiet)
+{
+    pid_t pid = fork ();
+    if (pid == 0) {
+        if (quiet) {
+            FILE *null = freopen ("/dev/null", "w", stderr);
+            (void) null;
+        }
+        execv (s_coord, argv);
+        _exit (127);
+    }
+    ASSERT_TRUE (pid > 0);
+    return pid;
+}
+
+//  Sends raw frames; each is (data, size).
+static void s_send_raw (zsock_t *sock, const void *const *frames, const size_t *sizes,
+                        size_t n)
+{
+    zmsg_t *msg = zmsg_new ();
+    for (size_t i = 0; i < n; i++)
+        zmsg_addmem (msg, frames[i], sizes[i]);
+    ASSERT_EQ (zmsg_send (&msg, sock), 0);
+}
+
+//  Sends a header and body signed with key.
+static void s_send_signed (zsock_t *sock, const mp_key_t *key, const void *header,
+                           size_t hlen, const void *body, size_t blen)
+{
+    uint8_t mac[MP_MAC_LEN];
+    ASSERT_EQ (mp_hmac (key, header, hlen, body, blen, mac), 0);
+    const void *frames[] = { header, body, mac };
+    size_t sizes[] = { hlen, blen, MP_MAC_LEN };
+    s_send_raw (sock, frames, sizes, 3);
+}
+
+static int s_readable (zsock_t *sock, int timeout_ms)
+{
+    zpoller_t *poller = zpoller_new (sock, NULL);
+    void *which = zpoller_wait (poller, timeout_ms);
+    zpoller_destroy (&poller);
+    return which != NULL;
+}
+
+static void test_garbage_is_dropped_and_service_goes_on (const char *dir)
+{
+    char key_path[512], endpoint[600];
+    snprintf (key_path, sizeof key_path, "%s/key", dir);
+    snprintf (endpoint, sizeof endpoint, "ipc://%s/coord.ipc", dir);
+    char err[256];
+    ASSERT_EQ (mp_key_generate_file (key_path, err, sizeof err), 0);
+    mp_key_t key, wrong = { .len = 20 };
+    ASSERT_EQ (mp_key_load (&key, key_path, err, sizeof err), 0);
+    memset (wrong.bytes, 'w', wrong.len);
+
+    char *argv[] = { "mp-coord", "--listen", endpoint, "--key-file", key_path, NULL };
+    pid_t pid = s_spawn (argv, 1);
+    zsock_t *sock = zsock_new_dealer (endpoint);
+    ASSERT_NOT_NULL (sock);
+
+    //  A valid header for an AGENTS request, to sign wrongly or pair with bad bodies.
+    mp_msg_t *agents = mp_msg_new (MP_MSG_AGENTS);
+    mp_msg_set_from (agents, "hostile");
+    mp_msg_set_reqid (agents, 7);
+    mp_frames_t good;
+    ASSERT_EQ (mp_codec_encode (agents, &key, &good, err, sizeof err), 0);
+
+    const char *one = "hello";
+    s_send_raw (sock, (const void *[]) { one }, (size_t[]) { 5 }, 1);
+    s_send_raw (sock, (const void *[]) { one, one, one, one, one },
+                (size_t[]) { 5, 5, 5, 5, 5 }, 5);
+    //  Right shape, wrong key.
+    s_send_signed (sock, &wrong, good.header, good.header_len, good.body, good.body_len);
+    //  Right key, bodies that lie: 4G-element array, a map, trailing bytes, a string.
+    const char *bodies[] = { "\xdd\xff\xff\xff\xff", "\x81\x01\x02", "\x90\x00", "\xa3" "abc" };
+    const size_t lens[] = { 5, 3, 2, 4 };
+    for (size_t i = 0; i < 4; i++)
+        s_send_signed (sock, &key, good.header, good.header_len, bodies[i], lens[i]);
+    //  Right key, a header announcing 4G strings.
+    s_send_signed (sock, &key, "\x96\x01\x20\x07\xdb\xff\xff\xff\xff", 9, good.body,
+                   good.body_len);
+    ASSERT_TRUE (!s_readable (sock, 300)); //  nothing is answered
+
+    //  The daemon is alive and answers a valid request.
+    ASSERT_EQ (waitpid (pid, NULL, WNOHANG), 0);
+    s_send_signed (sock, &key, good.header, good.header_len, good.body, good.body_len);
+    ASSERT_TRUE (s_readable (sock, 5000));
+    zmsg_t *reply = zmsg_recv (sock);
+    int code = 0;
+    mp_msg_t *msg = mp_wire_decode (reply, &key, &mp_limits_default, &code, err, sizeof err);
+    ASSERT_NOT_NULL (msg);
+    ASSERT_EQ (mp_msg_type (msg), MP_MSG_OK);
+    ASSERT_EQ (mp_msg_reqid (msg), 7);
+    ASSERT_EQ (mp_msg_u64 (msg, 0), 0); //  no agents
+    mp_msg_destroy (&msg);
+    zmsg_destroy (&reply);
+
+    mp_frames_clear (&good);
+    mp_msg_destroy (&agents);
+    zsock_destroy (&sock);
+    kill (pid, SIGTERM);
+    int status;
+    ASSERT_EQ (waitpid (pid, &status, 0), pid);
+    ASSERT_TRUE (WIFEXITED (status));
+    ASSERT_EQ (WEXITSTATUS (status), 0);
+    unlink (key_path);
+}
+
+static void test_refuses_open_address_without_key (void)
+{
+    char *argv[] = { "mp-coord", "--listen", "tcp://0.0.0.0:0", NULL };
+    pid_t pid = s_spawn (argv, 1);
+    int status;
+    ASSERT_EQ (waitpid (pid, &status, 0), pid);
+    ASSERT_TRUE (WIFEXITED (status));
+    ASSERT_EQ (WEXITSTATUS (status), 2);
+}
+
+int main (int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf (stderr, "usage: %s PATH-TO-mp-coord\n", argv[0]);
+        return 2;
+    }
+    s_coord = argv[1];
+    zsys_init ();
+    char dir[] = "/tmp/mp-hostile-XXXXXX";
+    ASSERT_NOT_NULL (mkdtemp (dir));
+    RUN_TEST_ARG (test_garbage_is_dropped_and_service_goes_on, dir);
+    RUN_TEST (test_refuses_open_address_without_key);
+    rmdir (dir);
+    return 0;
+}
