@@ -52,6 +52,11 @@ class Zygote:
         client = Client(self.endpoint, self.key_file, "z%d" % self.run)
         client.send("ZYGOTE_READY", self.run, len(items), error)
         if not error:
+            factory = getattr(self.config, "_tmp_path_factory", None)
+            if factory is not None:
+                # One base temp dir for the run, made before forking: unit processes make
+                # their tmp_path dirs inside it instead of each a numbered base of its own.
+                factory.getbasetemp()
             # Objects of the collected session stay out of the collector's way, so that
             # forked unit processes do not copy the pages it would touch.
             gc.freeze()

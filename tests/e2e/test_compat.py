@@ -1,6 +1,8 @@
 """Suites written for the original pytest-mp run unchanged: its mark forms, option
 spellings and ini options."""
 
+import os
+
 GROUP_FORMS = """
     import time
     import pytest
@@ -93,3 +95,24 @@ def test_ini_options_turn_mp_on_without_flags(suite):
         num_processes = 2
     """)
     assert_ran_under_mp_with_two_processes(suite.run_plain())
+
+
+def test_tmp_path_dirs_of_one_run_share_one_base_and_stay_apart(suite):
+    suite.write("test_tmp.py", """
+        import os
+        import time
+        import pytest
+
+        @pytest.mark.parametrize("i", range(6))
+        def test_tmp(i, tmp_path, e2e_record):
+            (tmp_path / "mine").write_text(str(i))
+            time.sleep(0.2)
+            assert (tmp_path / "mine").read_text() == str(i)
+            e2e_record("tmp", path=str(tmp_path))
+    """)
+    result = suite.run(np=3)
+    assert result.returncode == 0, result.log
+    paths = [r["path"] for r in result.of_kind("tmp")]
+    assert len(set(paths)) == 6, paths
+    #  Like a plain run: one numbered base dir (pytest-N) for the whole run.
+    assert len({os.path.dirname(p) for p in paths}) == 1, paths
