@@ -67,7 +67,9 @@ class Daemons:
         try:
             self.procs.append((name, subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                preexec_fn=_die_with_parent,
+                # Out of the terminal's process group: Ctrl-C reaches the front end
+                # alone, which cancels the run and then stops the daemons itself.
+                start_new_session=True, preexec_fn=_die_with_parent,
             )))
         finally:
             log.close()
