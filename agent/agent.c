@@ -135,11 +135,32 @@ static void s_drop_run_if_idle (mp_agentd_t *self, mp_agent_run_t *run)
         zlistx_delete (self->runs, handle);
 }
 
+//  Stops a run's processes and forgets them: their ends are no longer news.
+static void s_discard_run (mp_agentd_t *self, mp_agent_run_t *run)
+{
+    s_kill_run (self, run);
+    mp_agent_proc_t *proc = (mp_agent_proc_t *) zlistx_first (self->procs);
+    while (proc) {
+        void *handle = zlistx_cursor (self->procs);
+        int mine = proc->run == run->id;
+        proc = (mp_agent_proc_t *) zlistx_next (self->procs);
+        if (mine)
+            zlistx_delete (self->procs, handle);
+    }
+    void *handle = zlistx_find (self->runs, run);
+    if (handle)
+        zlistx_delete (self->runs, handle);
+}
+
 static void s_on_run_start (mp_agentd_t *self, mp_msg_t *msg)
 {
     uint64_t id = mp_msg_u64 (msg, 0);
-    if (s_find_run (self, id))
-        return;
+    mp_agent_run_t *old = s_find_run (self, id);
+    if (old) {
+        //  The coordinator starts it again (it forgot us meanwhile): start afresh.
+        mp_warn ("run %" PRIu64 " started again: replacing its worker", id);
+        s_discard_run (self, old);
+    }
     mp_agent_run_t *run = (mp_agent_run_t *) calloc (1, sizeof *run);
     size_t nargs = mp_msg_count (msg, 2), nextra = mp_msg_count (msg, 3);
     const char **args = (const char **) calloc (nargs + 1, sizeof (char *));
@@ -260,6 +281,73 @@ static int s_on_coord (zloop_t *loop, zsock_t *reader, void *arg)
     return 0;
 }
 
+//  The parent pid of a process, from /proc; -1 when unknown.
+static pid_t s_parent_of (pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+    FILE *f = fopen (path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread (buf, 1, sizeof buf - 1, f);
+    fclose (f);
+    buf[n] = '\0';
+    //  "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+    char *end = strrchr (buf, ')');
+    int ppid;
+    if (!end || sscanf (end + 1, " %*c %d", &ppid) != 1)
+        return -1;
+    return (pid_t) ppid;
+}
+
+//  What a local worker may send: its zygote speaks for its run's units, a unit
+//  process reports and uses the sync service. Returns NULL when allowed, else why not.
+static const char *s_refuse_local (mp_agentd_t *self, const mp_msg_t *msg)
+{
+    const char *from = mp_msg_from (msg);
+    int type = mp_msg_type (msg);
+    if (from[0] == 'z') {
+        char *end;
+        uint64_t id = strtoull (from + 1, &end, 10);
+        mp_agent_run_t *run = s_find_run (self, id);
+        if (*end || !run || run->ended || run->zygote <= 0)
+            return "not the zygote of a live run";
+        if (type != MP_MSG_ZYGOTE_READY && type != MP_MSG_UNIT_STARTED
+            && type != MP_MSG_UNIT_EXIT)
+            return "a type a zygote may not send";
+        if (mp_msg_u64 (msg, 0) != id)
+            return "about another run";
+        if (type == MP_MSG_UNIT_STARTED) {
+            //  A unit may already have ended and been reaped (then /proc has no
+            //  entry and it will not be recorded); a live pid must be the zygote's child.
+            pid_t pid = (pid_t) mp_msg_u64 (msg, 2);
+            pid_t parent = s_parent_of (pid);
+            if ((uint64_t) pid != mp_msg_u64 (msg, 2) || pid <= 0 || s_find_proc (self, pid)
+                || (parent != -1 && parent != run->zygote))
+                return "a pid that is not a new child of the zygote";
+        }
+        return NULL;
+    }
+    if (from[0] == 'u') {
+        switch (type) {
+        case MP_MSG_REPORT:
+        case MP_MSG_BOARD_GET:
+        case MP_MSG_BOARD_SET:
+        case MP_MSG_BOARD_DEL:
+        case MP_MSG_BOARD_POP:
+        case MP_MSG_BOARD_SETDEFAULT:
+        case MP_MSG_BOARD_ITEMS:
+        case MP_MSG_LOCK_ACQUIRE:
+        case MP_MSG_LOCK_RELEASE:
+        case MP_MSG_TRAIL:
+            return NULL;
+        default:
+            return "a type a unit process may not send";
+        }
+    }
+    return "an unknown kind of worker";
+}
+
 //  A message from a local worker: checked, noted, then relayed verbatim.
 static int s_on_local (zloop_t *loop, zsock_t *reader, void *arg)
 {
@@ -268,20 +356,26 @@ static int s_on_local (zloop_t *loop, zsock_t *reader, void *arg)
     zmsg_t *zmsg = zmsg_recv (reader);
     if (!zmsg)
         return zsys_interrupted ? -1 : 0;
-    char *route = zmsg_popstr (zmsg);
-    char err[256];
+    zframe_t *route = zmsg_pop (zmsg);
+    char err[256] = "no routing id";
     int code = 0;
     mp_msg_t *msg = route ? mp_wire_decode (zmsg, &self->config.key, &mp_limits_default,
                                             &code, err, sizeof err)
                           : NULL;
-    if (!msg || !streq (mp_msg_from (msg), route)) {
+    //  The sender named in the message must be its connection, byte for byte.
+    const char *refusal = !msg ? err
+                          : !route || !zframe_streq (route, mp_msg_from (msg))
+                              ? "sender does not match its connection"
+                              : s_refuse_local (self, msg);
+    if (refusal) {
         self->dropped++;
-        mp_warn ("dropped message from local worker %s: %s", route ? route : "?",
-                 msg ? "sender does not match its connection" : err);
+        mp_warn ("dropped %s from local worker %s: %s",
+                 msg ? mp_msg_name (mp_msg_type (msg)) : "a message",
+                 msg ? mp_msg_from (msg) : "?", refusal);
     }
     else {
         int type = mp_msg_type (msg);
-        if (type == MP_MSG_UNIT_STARTED) {
+        if (type == MP_MSG_UNIT_STARTED && s_parent_of ((pid_t) mp_msg_u64 (msg, 2)) != -1) {
             mp_agent_proc_t *proc = (mp_agent_proc_t *) calloc (1, sizeof *proc);
             if (proc) {
                 proc->pid = (pid_t) mp_msg_u64 (msg, 2);
@@ -297,7 +391,7 @@ static int s_on_local (zloop_t *loop, zsock_t *reader, void *arg)
             mp_warn ("cannot relay %s to the coordinator", mp_msg_name (type));
     }
     mp_msg_destroy (&msg);
-    zstr_free (&route);
+    zframe_destroy (&route);
     zmsg_destroy (&zmsg);
     return 0;
 }

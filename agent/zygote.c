@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -51,8 +52,13 @@ pid_t mp_zygote_spawn (const mp_zygote_spec_t *spec, char *err, size_t errlen)
         free (envp);
         return -1;
     }
+    pid_t parent = getpid ();
     pid_t pid = fork ();
     if (pid == 0) {
+        //  The zygote does not outlive the agent: nobody else would stop it.
+        prctl (PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid () != parent)
+            _exit (127);
         setpgid (0, 0);
         sigprocmask (SIG_SETMASK, spec->sigmask, NULL);
         if (dup2 (null, 0) == -1 || dup2 (log, 1) == -1 || dup2 (log, 2) == -1
