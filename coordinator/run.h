@@ -24,6 +24,7 @@ typedef struct {
     int requeued;      //  times it went back to the queue
     uint64_t test_since_ms; //  when its current test began (monotonic), 0 between tests
     int timed_out;     //  killed for exceeding the run's timeout
+    int reported;      //  some report of it arrived (then it is never run again)
 } mp_unit_t;
 
 typedef struct {
@@ -62,6 +63,7 @@ typedef struct {
     uint64_t poll_after;
     uint64_t poll_deadline_ms;
     uint64_t done_ms; //  when it ended (monotonic), for clean-up
+    uint64_t front_seen_ms; //  last message from its front end (monotonic)
     //  private
     mp_unit_t **units;
     size_t nunits, cap_units;

@@ -20,7 +20,9 @@ mp_server_t *mp_server_new (const mp_server_config_t *config, char *err, size_t 
         return NULL;
     }
     self->config = *config;
-    self->next_run = 1;
+    //  Run ids start from the clock, so that a restarted coordinator does not reuse
+    //  the ids of runs that agents may still remember.
+    self->next_run = mp_clock_wall_ms ();
     self->router = zsock_new (ZMQ_ROUTER);
     self->agents = mp_agents_new ();
     self->runs = zlistx_new ();
@@ -32,7 +34,9 @@ mp_server_t *mp_server_new (const mp_server_config_t *config, char *err, size_t 
     zlistx_set_destructor (self->runs, s_run_destroy);
     //  Fail loudly rather than drop a message for a peer that went away.
     zsock_set_router_mandatory (self->router, 1);
-    zsock_set_sndtimeo (self->router, 1000);
+    //  Never block the reactor on one slow peer: a full pipe drops (and logs) instead.
+    zsock_set_sndtimeo (self->router, 0);
+    zsock_set_sndhwm (self->router, 100000);
     zsock_set_linger (self->router, 0);
     for (size_t i = 0; i < config->nlisten; i++) {
         if (zsock_bind (self->router, "%s", config->listen[i]) == -1) {
@@ -276,6 +280,8 @@ static int s_on_tick (zloop_t *loop, int timer_id, void *arg)
     mp_run_t *run = (mp_run_t *) zlistx_first (self->runs);
     while (run) {
         mp_server_answer_poll (self, run, 0);
+        if (run->state != MP_RUN_DONE && now - run->front_seen_ms > MP_FRONT_SILENCE_MS)
+            mp_server_abandon_run (self, run);
         //  A finished run whose front end never came back is let go after a while.
         if (run->state == MP_RUN_DONE && now - run->done_ms > 600000) {
             void *handle = zlistx_cursor (self->runs);

@@ -51,6 +51,15 @@ void mp_server_event (mp_server_t *self, mp_run_t *run, const char *kind, const 
 //  Answers the run's waiting poll when events are there or its deadline passed.
 void mp_server_answer_poll (mp_server_t *self, mp_run_t *run, int force);
 
+//  A front end polls at least this often while its run is on; silent longer, it is gone.
+#define MP_FRONT_SILENCE_MS 60000
+
+//  The run's front end is gone: nothing more starts, running units are stopped, and
+//  the run is forgotten once over.
+void mp_server_abandon_run (mp_server_t *self, mp_run_t *run);
+//  Removes a run (the pointer becomes invalid). Not while iterating the runs.
+void mp_server_forget_run (mp_server_t *self, mp_run_t *run);
+
 //  Kills, through their agents, the unit processes whose test ran past the run's timeout.
 void mp_server_enforce_timeouts (mp_server_t *self);
 

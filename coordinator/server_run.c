@@ -154,7 +154,7 @@ void mp_server_agent_lost (mp_server_t *self, mp_agent_t *agent, const char *why
                 snprintf (owner, sizeof owner, "%s/u%" PRIu64, unit->agent, unit->pid);
                 mp_sync_owner_gone (run->sync, owner);
             }
-            if (unit->requeued == 0 && unit->finished == 0) {
+            if (unit->requeued == 0 && !unit->reported) {
                 //  Nothing of it was reported: run it elsewhere, once.
                 unit->requeued++;
                 unit->state = MP_UNIT_QUEUED;
@@ -255,6 +255,7 @@ static void s_on_submit (mp_server_t *self, mp_request_t *req)
         zlist_append (run->args, (void *) mp_msg_str_at (req->msg, 1, i));
     run->nunits_announced = (size_t) mp_msg_u64 (req->msg, 2);
     run->timeout_ms = mp_msg_u64 (req->msg, 3);
+    run->front_seen_ms = mp_clock_mono_ms ();
     if (zlist_size (run->args) != nargs || !zlistx_add_end (self->runs, run)) {
         mp_run_destroy (&run);
         mp_server_reply_error (self, req, MP_ENOMEM, "out of memory creating a run");
@@ -308,6 +309,17 @@ static void s_on_plan_end (mp_server_t *self, mp_request_t *req, mp_run_t *run)
 
 static void s_on_poll (mp_server_t *self, mp_request_t *req, mp_run_t *run)
 {
+    if (run->state == MP_RUN_DONE && mp_msg_u64 (req->msg, 1) >= mp_run_nevents (run)) {
+        //  The front end has every event, "done" included: the run can go.
+        mp_msg_t *none = mp_msg_new (MP_MSG_EVENTS);
+        if (none && (mp_msg_add_u64 (none, mp_run_nevents (run) + 1) != 0
+                     || mp_msg_add_list (none) || mp_msg_add_list (none)
+                     || mp_msg_add_list (none) || mp_msg_add_list (none)))
+            mp_msg_destroy (&none);
+        mp_server_reply (self, req, &none);
+        mp_server_forget_run (self, run);
+        return;
+    }
     if (run->poll_route)
         //  A newer poll replaces an older one: answer the old one now.
         mp_server_answer_poll (self, run, 1);
@@ -369,6 +381,14 @@ static void s_on_report (mp_server_t *self, mp_request_t *req, mp_run_t *run)
                                mp_msg_u64 (req->msg, 1));
         return;
     }
+    char sender[32];
+    snprintf (sender, sizeof sender, "u%" PRIu64, unit->pid);
+    if (unit->pid && !streq (mp_msg_from (req->msg), sender)) {
+        mp_server_reply_error (self, req, MP_EAUTH, "unit %" PRIu64 " is not yours",
+                               unit->id);
+        return;
+    }
+    unit->reported = 1;
     const char *kind = mp_msg_str (req->msg, 2);
     const char *test = mp_msg_str (req->msg, 3);
     size_t len;
@@ -388,14 +408,15 @@ static void s_on_unit_started (mp_server_t *self, mp_request_t *req, mp_run_t *r
 {
     (void) self;
     mp_unit_t *unit = s_running_unit (req, run, 1);
-    if (unit)
+    if (unit && !unit->pid)
         unit->pid = mp_msg_u64 (req->msg, 2);
 }
 
 static void s_on_unit_exit (mp_server_t *self, mp_request_t *req, mp_run_t *run)
 {
     mp_unit_t *unit = s_running_unit (req, run, 1);
-    if (unit)
+    uint64_t pid = mp_msg_u64 (req->msg, 2);
+    if (unit && (!unit->pid || unit->pid == pid))
         s_unit_ended (self, run, unit, mp_msg_i64 (req->msg, 3), NULL);
 }
 
@@ -410,6 +431,13 @@ static void s_on_zygote_exit (mp_server_t *self, mp_request_t *req, mp_run_t *ru
     snprintf (text, sizeof text, "agent %s: the pytest worker process %s%s", req->agent->name,
               status, was == MP_READY_STARTING ? " before it finished collecting" : "");
     mp_server_event (self, run, "error", "", 0, text, strlen (text));
+    //  Units handed to it that never got a process will not be reported by anyone.
+    for (size_t i = 0; i < mp_run_nunits (run); i++) {
+        mp_unit_t *unit = mp_run_unit_at (run, i);
+        if (unit->state == MP_UNIT_RUNNING && !unit->pid
+            && streq (unit->agent, req->agent->key))
+            s_unit_ended (self, run, unit, 0, text);
+    }
 }
 
 void mp_server_on_run_message (mp_server_t *self, mp_request_t *req)
@@ -430,6 +458,8 @@ void mp_server_on_run_message (mp_server_t *self, mp_request_t *req)
         return;
     }
     int from_front = zframe_eq (req->route, run->front);
+    if (from_front)
+        run->front_seen_ms = mp_clock_mono_ms ();
     switch (type) {
     case MP_MSG_PLAN_UNIT:
     case MP_MSG_PLAN_END:
@@ -502,4 +532,25 @@ void mp_server_enforce_timeouts (mp_server_t *self)
             mp_server_send (self, agent->routing_id, "", 0, &kill);
         }
     }
+}
+
+void mp_server_forget_run (mp_server_t *self, mp_run_t *run)
+{
+    void *handle = zlistx_find (self->runs, run);
+    if (handle)
+        zlistx_delete (self->runs, handle);
+}
+
+void mp_server_abandon_run (mp_server_t *self, mp_run_t *run)
+{
+    mp_warn ("run %" PRIu64 ": no word from its front end for %d s: cancelling it", run->id,
+             MP_FRONT_SILENCE_MS / 1000);
+    if (run->state == MP_RUN_PLANNING) {
+        run->state = MP_RUN_DONE;
+        run->done_ms = mp_clock_mono_ms ();
+        return;
+    }
+    mp_sched_cancel (run->sched);
+    run->cancelled = 1;
+    s_finish_run (self, run);
 }

@@ -61,8 +61,13 @@ void mp_server_on_sync_message (mp_server_t *self, mp_request_t *req)
     int type = mp_msg_type (msg);
     uint64_t id = mp_msg_u64 (msg, 0);
     mp_run_t *run = mp_server_find_run (self, id);
-    if (!run || run->state == MP_RUN_DONE) {
+    if (!run || run->state != MP_RUN_RUNNING) {
         mp_server_reply_error (self, req, MP_ENOENT, "no active run %" PRIu64, id);
+        return;
+    }
+    if (!req->agent) {
+        //  Only unit processes, through their agent: lock owners must be able to die.
+        mp_server_reply_error (self, req, MP_EAUTH, "the sync service is for unit processes");
         return;
     }
     mp_sync_t *sync = run->sync;
