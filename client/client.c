@@ -180,25 +180,31 @@ int mpc_wait (mpc_t *self, const int *fds, int nfds, int timeout_ms)
 {
     if (self->head)
         return 1;
-    zmq_pollitem_t items[65];
-    if (nfds < 0 || nfds > 64) {
-        s_error (self, "at most 64 file descriptors");
+    if (nfds < 0) {
+        s_error (self, "negative count of file descriptors");
+        return -1;
+    }
+    zmq_pollitem_t *items = (zmq_pollitem_t *) calloc ((size_t) nfds + 1, sizeof *items);
+    if (!items) {
+        s_error (self, "out of memory");
         return -1;
     }
     items[0] = (zmq_pollitem_t) { self->sock, 0, ZMQ_POLLIN, 0 };
     for (int i = 0; i < nfds; i++)
         items[1 + i] = (zmq_pollitem_t) { NULL, fds[i], ZMQ_POLLIN, 0 };
-    int rc = zmq_poll (items, nfds + 1, timeout_ms);
+    int rc = zmq_poll (items, nfds + 1, timeout_ms), ready = 0;
     if (rc < 0) {
         s_error (self, "poll failed: %s", zmq_strerror (zmq_errno ()));
-        return errno == EINTR ? 0 : -1;
+        ready = zmq_errno () == EINTR ? 0 : -1;
     }
-    if (items[0].revents & ZMQ_POLLIN)
-        return 1;
-    for (int i = 0; i < nfds; i++)
-        if (items[1 + i].revents)
-            return 2 + i;
-    return 0;
+    else if (items[0].revents & ZMQ_POLLIN)
+        ready = 1;
+    else
+        for (int i = 0; i < nfds && !ready; i++)
+            if (items[1 + i].revents)
+                ready = 2 + i;
+    free (items);
+    return ready;
 }
 
 mp_msg_t *mpc_recv (mpc_t *self, int timeout_ms)

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -142,7 +143,9 @@ class FrontEnd:
                 daemons = Daemons(self.np, str(self.config.invocation_params.dir),
                                   self.config.getoption("mp_listen"))
                 endpoint, key_file = daemons.endpoint, daemons.key_file
-            self._run(session, Client(endpoint, key_file, "fe%d" % os.getpid()), units, daemons)
+            # Unique among every front end of a shared coordinator: its routing id.
+            name = "fe-%s-%d-%s" % (socket.gethostname(), os.getpid(), os.urandom(4).hex())
+            self._run(session, Client(endpoint, key_file, name), units, daemons)
         finally:
             if daemons is not None:
                 daemons.stop()
@@ -217,6 +220,11 @@ class FrontEnd:
             for kind, nodeid, unit_id, data in zip(kinds, tests, unit_ids, datas):
                 seq += 1
                 if kind == "done":
+                    # Acknowledges every event, so the coordinator can let the run go.
+                    try:
+                        client.request("POLL", run, seq, 0, timeout=REQUEST_TIMEOUT_MS)
+                    except WireError:
+                        pass
                     return
                 self._on_event(kind, nodeid, unit_id, data)
             if daemons is not None:

@@ -3,9 +3,11 @@ in its environment: this process (the zygote) collects once, then forks one proc
 per unit; each unit process runs its tests with a correct nextitem chain (so fixtures
 of every scope are set up and torn down inside it) and reports every phase."""
 
+import ctypes
 import gc
 import json
 import os
+import signal
 import sys
 import traceback
 
@@ -32,6 +34,7 @@ class Zygote:
         self.run = int(os.environ.pop("MP_WORKER_RUN"))
         self.key_file = os.environ.pop("MP_WORKER_KEY_FILE", "")
         self.unit = 0
+        self.zygote_pid = os.getpid()
         self.reporting = False
         self.deselected = []
         # The front end alone writes results and talks to the user.
@@ -79,13 +82,21 @@ class Zygote:
                 got = client.recv(0)
                 if got and got[0] == "UNIT":
                     _, unit, _, nodeids = got[1]
-                    pid, pipe = spare
-                    spare = None
+                    while True:
+                        pid, pipe = spare
+                        spare = None
+                        try:
+                            with os.fdopen(pipe, "w") as assignment:
+                                json.dump([unit, nodeids], assignment)
+                            break
+                        except OSError:
+                            # The spare died waiting (its end is reaped as a spare's):
+                            # the unit goes to a new one.
+                            spare = self._fork_spare(client, items)
+                            children[os.pidfd_open(spare[0])] = (spare[0], 0)
                     for fd, (child, _) in children.items():
                         if child == pid:
                             children[fd] = (pid, unit)
-                    with os.fdopen(pipe, "w") as assignment:
-                        json.dump([unit, nodeids], assignment)
                     client.send("UNIT_STARTED", self.run, unit, pid)
             elif ready >= 2:
                 fd = fds[ready - 2]
@@ -117,6 +128,10 @@ class Zygote:
             os._exit(code)
 
     def _run_spare(self, pipe, items):
+        # A unit process does not outlive its zygote (whose agent reaps it, then).
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() != self.zygote_pid:
+            return 70
         capman = self.config.pluginmanager.getplugin("capturemanager")
         if capman is not None:
             # Captured output must go to files of this process, not the zygote's.
@@ -132,12 +147,15 @@ class Zygote:
         self.state["client"] = client
         self.state["run"] = self.run
         self.reporting = True
-        present = [items[n] for n in nodeids if n in items]
+        # In plan order: the coordinator follows the unit's progress test by test.
+        present = [n for n in nodeids if n in items]
+        following = dict(zip(present, present[1:]))
         for nodeid in nodeids:
-            if nodeid not in items:
+            item = items.get(nodeid)
+            if item is None:
                 self._report_missing(nodeid)
-        for index, item in enumerate(present):
-            nextitem = present[index + 1] if index + 1 < len(present) else None
+                continue
+            nextitem = items[following[nodeid]] if nodeid in following else None
             item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
         self.reporting = False
         self.state["client"] = None
