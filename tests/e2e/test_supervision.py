@@ -1,0 +1,130 @@
+"""What the agent supervises and what it refuses: processes do not outlive it, workers
+cannot speak for others, and a unit whose test a host did not collect reports each
+of its tests once, in order."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import RECORD_ENV, read_records
+
+
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def parent_of(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        return int(f.read().split(")")[-1].split()[1])
+
+
+def test_killing_the_agent_stops_its_workers_and_the_front_end_says_so(suite, tmp_path):
+    suite.write("test_hang.py", """
+        import os
+        import time
+        import pytest
+
+        @pytest.mark.parametrize("i", range(2))
+        def test_hang(i, e2e_record):
+            e2e_record("family", zygote=os.getppid())
+            time.sleep(60)
+    """)
+    records = tmp_path / "records.jsonl"
+    env = dict(os.environ, **{RECORD_ENV: str(records)})
+    env.pop("PYTEST_ADDOPTS", None)
+    front = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--mp", "--np", "2"],
+        cwd=suite.path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while len([r for r in read_records(records) if r["kind"] == "family"]) < 2:
+            assert time.monotonic() < deadline and front.poll() is None, "tests never started"
+            time.sleep(0.1)
+        family = [r for r in read_records(records) if r["kind"] == "family"]
+        units = [r["pid"] for r in family]
+        zygote = family[0]["zygote"]
+        agent = parent_of(zygote)
+        os.kill(agent, signal.SIGKILL)
+        out, _ = front.communicate(timeout=60)
+    finally:
+        if front.poll() is None:
+            os.killpg(front.pid, signal.SIGKILL)
+            front.wait()
+    assert front.returncode == 2, out
+    assert "mp-agent exited" in out, out
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in units + [zygote]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in units + [zygote] if alive(pid)], "workers outlived the agent"
+
+
+def test_a_worker_cannot_speak_for_the_agent_or_name_other_pids(suite):
+    victim = subprocess.Popen(["sleep", "120"], start_new_session=True)
+    try:
+        suite.write("test_hostile.py", """
+            import time
+            from pytest_mp import plugin
+
+            def test_pretends(e2e_record):
+                client = plugin._worker["client"]
+                run = plugin._worker["run"]
+                client.send("HELLO", "local", 4096, "evil")
+                client.send("UNIT_STARTED", run, 1, %d)
+                client.send("ZYGOTE_EXIT", run, 9)
+                time.sleep(0.5)
+
+            def test_after():
+                time.sleep(0.2)
+        """ % victim.pid)
+        result = suite.run(np=2, junit=True)
+        assert result.returncode == 0, result.log
+        assert result.summary_count("passed") == 2, result.log
+        assert len(result.junit) == 2, result.log
+        assert victim.poll() is None, "the agent killed a pid a worker named"
+    finally:
+        victim.kill()
+        victim.wait()
+
+
+def test_a_test_the_host_did_not_collect_errs_alone_and_its_unit_goes_on(suite):
+    suite.conftest("""
+        def pytest_collection_modifyitems(config, items):
+            # Only the worker misses a test, as a host with another checkout would.
+            if config.pluginmanager.has_plugin("mp_zygote"):
+                items[:] = [i for i in items if not i.nodeid.endswith("test_b")]
+    """)
+    suite.write("test_group.py", """
+        import pytest
+
+        @pytest.mark.mp_group("G", "serial")
+        def test_a():
+            pass
+
+        @pytest.mark.mp_group("G")
+        def test_b():
+            pass
+
+        @pytest.mark.mp_group("G")
+        def test_c():
+            pass
+    """)
+    result = suite.run(np=2, junit=True)
+    assert result.returncode == 1, result.log
+    junit = result.junit
+    assert sorted(junit) == ["test_a", "test_b", "test_c"], result.log
+    #  An error at setup, as pytest reports a test whose set-up failed.
+    assert [junit[n].outcome for n in ("test_a", "test_b", "test_c")] == [
+        "passed", "error", "passed"], junit
+    assert "did not collect" in junit["test_b"].text
+    assert result.summary_count("passed") == 2 and result.summary_count("error") == 1
+    assert result.started == ["test_a", "test_c"]
