@@ -450,6 +450,26 @@ static int s_on_signal (zloop_t *loop, zmq_pollitem_t *item, void *arg)
     return stop ? -1 : 0;
 }
 
+//  A new connection to the coordinator. Sends fail at once rather than queue while
+//  it is down: hellos are retried, and nothing stale arrives after a reconnect.
+static zsock_t *s_connect_coord (const char *endpoint, char *err, size_t errlen)
+{
+    zsock_t *sock = zsock_new (ZMQ_DEALER);
+    if (!sock) {
+        mp_set_error (err, errlen, "out of memory");
+        return NULL;
+    }
+    zsock_set_immediate (sock, 1);
+    zsock_set_sndtimeo (sock, 0);
+    zsock_set_linger (sock, 0);
+    if (zsock_connect (sock, "%s", endpoint) == -1) {
+        mp_set_error (err, errlen, "cannot connect to %s: %s", endpoint,
+                      zmq_strerror (zmq_errno ()));
+        zsock_destroy (&sock);
+    }
+    return sock;
+}
+
 static int s_on_tick (zloop_t *loop, int timer_id, void *arg)
 {
     (void) loop;
@@ -474,14 +494,12 @@ static int s_on_tick (zloop_t *loop, int timer_id, void *arg)
         self->registered = 0;
         zloop_reader_end (self->loop, self->coord);
         zsock_destroy (&self->coord);
-        self->coord = zsock_new (ZMQ_DEALER);
-        if (!self->coord)
+        char err[256];
+        self->coord = s_connect_coord (self->config.connect, err, sizeof err);
+        if (!self->coord || zloop_reader (self->loop, self->coord, s_on_coord, self) != 0) {
+            mp_error ("cannot reconnect: %s", self->coord ? "reactor refused" : err);
             return -1;
-        zsock_set_immediate (self->coord, 1);
-        zsock_set_sndtimeo (self->coord, 0);
-        zsock_set_linger (self->coord, 0);
-        zsock_connect (self->coord, "%s", self->config.connect);
-        zloop_reader (self->loop, self->coord, s_on_coord, self);
+        }
         self->hello_backoff_ms = MP_HELLO_RETRY_MS;
         self->last_hello_ms = now;
         return 0;
@@ -532,8 +550,7 @@ mp_agentd_t *mp_agentd_new (const mp_agent_config_t *config, char *err, size_t e
     self->procs = zlistx_new ();
     self->loop = zloop_new ();
     self->local = zsock_new (ZMQ_ROUTER);
-    self->coord = zsock_new (ZMQ_DEALER);
-    if (!self->runs || !self->procs || !self->loop || !self->local || !self->coord) {
+    if (!self->runs || !self->procs || !self->loop || !self->local) {
         mp_set_error (err, errlen, "out of memory");
         goto fail;
     }
@@ -547,14 +564,9 @@ mp_agentd_t *mp_agentd_new (const mp_agent_config_t *config, char *err, size_t e
                       zmq_strerror (zmq_errno ()));
         goto fail;
     }
-    zsock_set_immediate (self->coord, 1);
-    zsock_set_sndtimeo (self->coord, 0);
-    zsock_set_linger (self->coord, 0);
-    if (zsock_connect (self->coord, "%s", config->connect) == -1) {
-        mp_set_error (err, errlen, "cannot connect to %s: %s", config->connect,
-                      zmq_strerror (zmq_errno ()));
+    self->coord = s_connect_coord (config->connect, err, errlen);
+    if (!self->coord)
         goto fail;
-    }
     return self;
 fail:
     mp_agentd_destroy (&self);

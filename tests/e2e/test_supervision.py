@@ -1,15 +1,12 @@
-"""What the agent supervises and what it refuses: processes do not outlive it, workers
-cannot speak for others, and a unit whose test a host did not collect reports each
-of its tests once, in order."""
+"""What the agent supervises and what it refuses: processes do not outlive it or the
+coordinator, workers cannot speak for others, and a unit whose test a host did not
+collect reports each of its tests once, in order."""
 
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
-
-import pytest
 
 from conftest import RECORD_ENV, read_records
 
@@ -128,3 +125,67 @@ def test_a_test_the_host_did_not_collect_errs_alone_and_its_unit_goes_on(suite):
     assert "did not collect" in junit["test_b"].text
     assert result.summary_count("passed") == 2 and result.summary_count("error") == 1
     assert result.started == ["test_a", "test_c"]
+
+
+def test_when_the_coordinator_dies_workers_stop_the_front_end_fails_and_agents_rejoin(
+        suite, tmp_path):
+    bin_dir = os.environ.get("MP_BIN_DIR") or os.path.dirname(sys.executable)
+    endpoint = "ipc://%s/coord.ipc" % tmp_path
+    logs = {name: open(tmp_path / (name + ".log"), "w") for name in ("coord", "coord2", "agent")}
+
+    def coordinator(log):
+        return subprocess.Popen([os.path.join(bin_dir, "mp-coord"), "--listen", endpoint],
+                                stdout=log, stderr=log)
+
+    def joined(name):
+        return (tmp_path / (name + ".log")).read_text().count("joined")
+
+    records = tmp_path / "records.jsonl"
+    coord = coordinator(logs["coord"])
+    agent = subprocess.Popen(
+        [os.path.join(bin_dir, "mp-agent"), "--connect", endpoint, "--np", "2",
+         "--workdir", str(suite.path), "--python", sys.executable],
+        stdout=logs["agent"], stderr=logs["agent"], env=dict(os.environ, **{RECORD_ENV: str(records)}))
+    coord2 = None
+    try:
+        suite.write("test_hang.py", """
+            import time
+
+            def test_hang(e2e_record):
+                e2e_record("unit")
+                time.sleep(120)
+        """)
+        front = subprocess.Popen(
+            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--mp",
+             "--mp-coord", endpoint], cwd=suite.path, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 60
+        while not [r for r in read_records(records) if r["kind"] == "unit"]:
+            assert time.monotonic() < deadline and front.poll() is None, "the test never started"
+            time.sleep(0.1)
+        unit = [r for r in read_records(records) if r["kind"] == "unit"][0]["pid"]
+        coord.kill()
+        coord.wait()
+        out, _ = front.communicate(timeout=60)
+        assert front.returncode == 2, out
+        assert "no reply" in out and endpoint in out, out
+        deadline = time.monotonic() + 20
+        while alive(unit) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not alive(unit), "the agent left its worker running without a coordinator"
+        #  A new coordinator on the same endpoint: the agent registers again and serves.
+        coord2 = coordinator(logs["coord2"])
+        deadline = time.monotonic() + 30
+        while not joined("coord2"):
+            assert time.monotonic() < deadline, "the agent did not rejoin"
+            time.sleep(0.1)
+        suite.write("test_hang.py", "def test_quick():\n    pass\n")
+        result = suite.run_plain("--mp", "--mp-coord", endpoint)
+        assert result.returncode == 0 and result.summary_count("passed") == 1, result.log
+    finally:
+        for proc in (agent, coord, coord2):
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+                proc.wait(10)
+        for log in logs.values():
+            log.close()
