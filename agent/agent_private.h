@@ -1,0 +1,68 @@
+//  State and helpers shared by the agent's files: the reactor (agent.c), its runs and
+//  processes (runs.c) and its local workers' messages (workers.c).
+#ifndef MP_AGENT_PRIVATE_H
+#define MP_AGENT_PRIVATE_H
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include "../common/clock.h"
+#include "../common/error.h"
+#include "../common/log.h"
+#include "../proto/wire.h"
+#include "agent.h"
+
+typedef struct {
+    uint64_t id;
+    pid_t zygote; //  0 once reaped
+    int ended;    //  RUN_END received (or the coordinator was lost)
+    char log_path[600];
+} mp_agent_run_t;
+
+typedef struct {
+    pid_t pid;
+    uint64_t run, unit;
+} mp_agent_proc_t;
+
+struct mp_agentd_t {
+    mp_agent_config_t config;
+    zloop_t *loop;
+    zsock_t *coord;
+    zsock_t *local;
+    char rundir[256];
+    char local_endpoint[300];
+    int sigfd;
+    sigset_t orig_mask;
+    int registered;
+    uint64_t heartbeat_ms;
+    uint64_t last_heard_ms;
+    uint64_t last_hello_ms;
+    uint64_t last_beat_ms;
+    uint64_t hello_backoff_ms;
+    zlistx_t *runs;   //  of mp_agent_run_t
+    zlistx_t *procs;  //  of mp_agent_proc_t: unit processes by pid
+    uint64_t dropped;
+};
+
+//  Signs and sends msg to the coordinator (taking it). 0, or -1 (logged).
+int mp_agentd_send_coord (mp_agentd_t *self, mp_msg_t **msg_p);
+
+//  Runs and unit processes (runs.c).
+mp_agent_run_t *mp_agentd_find_run (mp_agentd_t *self, uint64_t id);
+mp_agent_proc_t *mp_agentd_find_proc (mp_agentd_t *self, pid_t pid);
+void mp_agentd_forget_proc (mp_agentd_t *self, pid_t pid);
+//  Kills a run's whole process group: its zygote and every unit process.
+void mp_agentd_kill_run (mp_agentd_t *self, mp_agent_run_t *run);
+//  Forgets an ended run once its zygote and units are all reaped.
+void mp_agentd_drop_run_if_idle (mp_agentd_t *self, mp_agent_run_t *run);
+//  Kills a run and forgets it and its processes at once.
+void mp_agentd_discard_run (mp_agentd_t *self, mp_agent_run_t *run);
+//  RUN_START: spawns the run's zygote.
+void mp_agentd_start_run (mp_agentd_t *self, mp_msg_t *msg);
+//  A child was reaped: a zygote or an orphaned unit process, reported.
+void mp_agentd_reaped (mp_agentd_t *self, pid_t pid, int wstatus);
+
+//  Reader of the local socket: checks, notes and relays workers' messages (workers.c).
+int mp_agentd_on_local (zloop_t *loop, zsock_t *reader, void *arg);
+
+#endif
