@@ -63,7 +63,16 @@ void mp_server_forget_run (mp_server_t *self, mp_run_t *run);
 //  Kills, through their agents, the unit processes whose test ran past the run's timeout.
 void mp_server_enforce_timeouts (mp_server_t *self);
 
+//  The run is over: no unit queued or running, or it was cancelled (server_run.c).
+void mp_server_finish_run (mp_server_t *self, mp_run_t *run);
+
 //  Handlers: each takes the request (msg is still owned by the caller).
+void mp_server_on_poll (mp_server_t *self, mp_request_t *req, mp_run_t *run);
+void mp_server_on_zygote_ready (mp_server_t *self, mp_request_t *req, mp_run_t *run);
+void mp_server_on_report (mp_server_t *self, mp_request_t *req, mp_run_t *run);
+void mp_server_on_unit_started (mp_server_t *self, mp_request_t *req, mp_run_t *run);
+void mp_server_on_unit_exit (mp_server_t *self, mp_request_t *req, mp_run_t *run);
+void mp_server_on_zygote_exit (mp_server_t *self, mp_request_t *req, mp_run_t *run);
 void mp_server_on_run_message (mp_server_t *self, mp_request_t *req);
 void mp_server_on_sync_message (mp_server_t *self, mp_request_t *req);
 //  Lock grant callback for every run's sync service (arg is the server).

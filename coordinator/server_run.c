@@ -1,13 +1,7 @@
-//  Runs: plans from front ends, units to agents, reports and exits back, events to
-//  the front end's polls.
-#include <signal.h>
-
+//  Runs as their front end sees them: submitted, planned, polled for events,
+//  cancelled, finished and forgotten.
 #include "../common/clock.h"
 #include "server_private.h"
-
-#define MP_POLL_MAX_EVENTS 512
-#define MP_POLL_MAX_BYTES (8u << 20)
-#define MP_POLL_MAX_WAIT_MS 60000
 
 static void s_send_run_end (mp_server_t *self, mp_run_t *run)
 {
@@ -23,7 +17,7 @@ static void s_send_run_end (mp_server_t *self, mp_run_t *run)
 }
 
 //  The run is over: no unit queued or running (or it was cancelled).
-static void s_finish_run (mp_server_t *self, mp_run_t *run)
+void mp_server_finish_run (mp_server_t *self, mp_run_t *run)
 {
     if (run->state == MP_RUN_DONE)
         return;
@@ -42,204 +36,6 @@ static void s_finish_run (mp_server_t *self, mp_run_t *run)
     }
     mp_info ("run %" PRIu64 " %s", run->id, run->cancelled ? "cancelled" : "complete");
     mp_server_event (self, run, "done", "", 0, "", 0);
-}
-
-void mp_server_event (mp_server_t *self, mp_run_t *run, const char *kind, const char *test,
-                      uint64_t unit, const void *data, size_t len)
-{
-    if (mp_run_add_event (run, kind, test, unit, data, len) != 0)
-        mp_error ("run %" PRIu64 ": out of memory keeping a %s event", run->id, kind);
-    mp_server_answer_poll (self, run, 0);
-}
-
-void mp_server_answer_poll (mp_server_t *self, mp_run_t *run, int force)
-{
-    if (!run->poll_route)
-        return;
-    size_t total = mp_run_nevents (run);
-    if (total <= run->poll_after && !force && mp_clock_mono_ms () < run->poll_deadline_ms)
-        return;
-    mp_msg_t *msg = mp_msg_new (MP_MSG_EVENTS);
-    int rc = msg ? mp_msg_add_u64 (msg, run->poll_after + 1) : -1;
-    size_t bytes = 0;
-    for (int field = 0; field < 4 && rc == 0; field++) {
-        rc = mp_msg_add_list (msg);
-        bytes = 0;
-        for (size_t seq = run->poll_after + 1; rc == 0 && seq <= total; seq++) {
-            const mp_event_t *event = mp_run_event (run, seq);
-            if (seq - run->poll_after > MP_POLL_MAX_EVENTS
-                || (bytes > 0 && bytes + event->len > MP_POLL_MAX_BYTES))
-                break;
-            bytes += event->len;
-            switch (field) {
-            case 0:
-                rc = mp_msg_push_str (msg, event->kind);
-                break;
-            case 1:
-                rc = mp_msg_push_str (msg, event->test);
-                break;
-            case 2:
-                rc = mp_msg_push_u64 (msg, event->unit);
-                break;
-            default:
-                rc = mp_msg_push_bin (msg, event->data, event->len);
-                break;
-            }
-        }
-    }
-    if (rc != 0)
-        mp_msg_destroy (&msg);
-    mp_server_send (self, run->poll_route, run->poll_from, run->poll_reqid, &msg);
-    zframe_destroy (&run->poll_route);
-    zstr_free (&run->poll_from);
-}
-
-static void s_describe_status (int64_t status, char *buf, size_t size)
-{
-    if (status < 0) {
-        int sig = (int) -status;
-        const char *name = sigabbrev_np (sig);
-        snprintf (buf, size, "was killed by signal %d (SIG%s)", sig, name ? name : "?");
-    }
-    else
-        snprintf (buf, size, "exited with code %" PRId64, status);
-}
-
-//  A unit's process ended: report the test it died in, release what it held.
-static void s_unit_ended (mp_server_t *self, mp_run_t *run, mp_unit_t *unit, int64_t status,
-                          const char *why)
-{
-    if (unit->state != MP_UNIT_RUNNING)
-        return;
-    if (unit->finished < unit->ntests) {
-        char text[256];
-        if (why)
-            snprintf (text, sizeof text, "%s", why);
-        else if (unit->timed_out)
-            snprintf (text, sizeof text, "timed out after the --mp-timeout of %.3g s and was %s",
-                      (double) run->timeout_ms / 1000.0, "killed");
-        else
-            s_describe_status (status, text, sizeof text);
-        mp_server_event (self, run, "crash", unit->tests[unit->finished], unit->id, text,
-                         strlen (text));
-    }
-    if (unit->pid) {
-        char owner[160];
-        snprintf (owner, sizeof owner, "%s/u%" PRIu64, unit->agent, unit->pid);
-        mp_sync_owner_gone (run->sync, owner);
-    }
-    unit->state = MP_UNIT_DONE;
-    mp_sched_finish (run->sched, unit->id);
-    mp_agent_t *agent = mp_agents_find_key (self->agents, unit->agent);
-    if (agent && agent->busy)
-        agent->busy--;
-    if (mp_sched_done (run->sched))
-        s_finish_run (self, run);
-}
-
-void mp_server_agent_lost (mp_server_t *self, mp_agent_t *agent, const char *why)
-{
-    mp_warn ("agent %s (%s) lost: %s", agent->name, agent->hostname, why);
-    for (mp_run_t *run = (mp_run_t *) zlistx_first (self->runs); run;
-         run = (mp_run_t *) zlistx_next (self->runs)) {
-        mp_run_set_ready (run, agent->key, MP_READY_NONE);
-        if (run->state != MP_RUN_RUNNING)
-            continue;
-        for (size_t i = 0; i < mp_run_nunits (run); i++) {
-            mp_unit_t *unit = mp_run_unit_at (run, i);
-            if (unit->state != MP_UNIT_RUNNING || !streq (unit->agent, agent->key))
-                continue;
-            if (unit->pid) {
-                char owner[160];
-                snprintf (owner, sizeof owner, "%s/u%" PRIu64, unit->agent, unit->pid);
-                mp_sync_owner_gone (run->sync, owner);
-            }
-            if (unit->requeued == 0 && !unit->reported) {
-                //  Nothing of it was reported: run it elsewhere, once.
-                unit->requeued++;
-                unit->state = MP_UNIT_QUEUED;
-                unit->pid = 0;
-                unit->test_since_ms = 0;
-                mp_sched_requeue (run->sched, unit->id);
-            }
-            else {
-                char text[256];
-                snprintf (text, sizeof text, "agent %s lost: %s", agent->name, why);
-                s_unit_ended (self, run, unit, 0, text);
-            }
-        }
-    }
-    agent->busy = 0;
-}
-
-void mp_server_offer_runs (mp_server_t *self, mp_agent_t *agent)
-{
-    for (mp_run_t *run = (mp_run_t *) zlistx_first (self->runs); run;
-         run = (mp_run_t *) zlistx_next (self->runs)) {
-        if (run->state != MP_RUN_RUNNING || mp_run_ready (run, agent->key) != MP_READY_NONE)
-            continue;
-        mp_msg_t *start = mp_msg_new (MP_MSG_RUN_START);
-        int rc = start ? mp_msg_add_u64 (start, run->id) : -1;
-        if (rc == 0)
-            rc = mp_msg_add_str (start, run->cwd);
-        if (rc == 0)
-            rc = mp_msg_add_list (start);
-        for (char *arg = (char *) zlist_first (run->args); rc == 0 && arg;
-             arg = (char *) zlist_next (run->args))
-            rc = mp_msg_push_str (start, arg);
-        if (rc == 0)
-            rc = mp_msg_add_list (start);
-        if (rc != 0)
-            mp_msg_destroy (&start);
-        mp_run_set_ready (run, agent->key, MP_READY_STARTING);
-        mp_server_send (self, agent->routing_id, "", 0, &start);
-    }
-}
-
-void mp_server_dispatch (mp_server_t *self)
-{
-    //  Barriers are global: while one run's isolated group is active, no other run
-    //  starts anything.
-    mp_run_t *isolating = NULL;
-    for (mp_run_t *run = (mp_run_t *) zlistx_first (self->runs); run && !isolating;
-         run = (mp_run_t *) zlistx_next (self->runs))
-        if (run->state == MP_RUN_RUNNING && mp_sched_barrier (run->sched))
-            isolating = run;
-    for (mp_run_t *run = (mp_run_t *) zlistx_first (self->runs); run;
-         run = (mp_run_t *) zlistx_next (self->runs)) {
-        if (run->state != MP_RUN_RUNNING || run->cancelled || (isolating && run != isolating))
-            continue;
-        for (size_t i = 0; i < mp_agents_size (self->agents); i++) {
-            mp_agent_t *agent = mp_agents_at (self->agents, i);
-            if (mp_run_ready (run, agent->key) != MP_READY_YES)
-                continue;
-            uint64_t id;
-            while (agent->busy < agent->slots
-                   && mp_sched_next (run->sched, mp_agents_busy (self->agents), &id)) {
-                mp_unit_t *unit = mp_run_unit (run, id);
-                mp_msg_t *msg = mp_msg_new (MP_MSG_UNIT);
-                int rc = msg ? mp_msg_add_u64 (msg, run->id) : -1;
-                if (rc == 0)
-                    rc = mp_msg_add_u64 (msg, unit->id);
-                if (rc == 0)
-                    rc = mp_msg_add_str (msg, unit->group);
-                if (rc == 0)
-                    rc = mp_msg_add_list (msg);
-                for (size_t t = 0; rc == 0 && t < unit->ntests; t++)
-                    rc = mp_msg_push_str (msg, unit->tests[t]);
-                if (rc != 0)
-                    mp_msg_destroy (&msg);
-                unit->state = MP_UNIT_RUNNING;
-                unit->pid = 0;
-                unit->test_since_ms = 0;
-                snprintf (unit->agent, sizeof unit->agent, "%s", agent->key);
-                agent->busy++;
-                char zygote[32];
-                snprintf (zygote, sizeof zygote, "z%" PRIu64, run->id);
-                mp_server_send (self, agent->routing_id, zygote, 0, &msg);
-            }
-        }
-    }
 }
 
 static void s_on_submit (mp_server_t *self, mp_request_t *req)
@@ -304,41 +100,7 @@ static void s_on_plan_end (mp_server_t *self, mp_request_t *req, mp_run_t *run)
     for (size_t i = 0; i < mp_agents_size (self->agents); i++)
         mp_server_offer_runs (self, mp_agents_at (self->agents, i));
     if (mp_sched_done (run->sched))
-        s_finish_run (self, run);
-}
-
-static void s_on_poll (mp_server_t *self, mp_request_t *req, mp_run_t *run)
-{
-    if (run->state == MP_RUN_DONE && mp_msg_u64 (req->msg, 1) >= mp_run_nevents (run)) {
-        //  The front end has every event, "done" included: the run can go.
-        mp_msg_t *none = mp_msg_new (MP_MSG_EVENTS);
-        if (none && (mp_msg_add_u64 (none, mp_run_nevents (run) + 1) != 0
-                     || mp_msg_add_list (none) || mp_msg_add_list (none)
-                     || mp_msg_add_list (none) || mp_msg_add_list (none)))
-            mp_msg_destroy (&none);
-        mp_server_reply (self, req, &none);
-        mp_server_forget_run (self, run);
-        return;
-    }
-    if (run->poll_route)
-        //  A newer poll replaces an older one: answer the old one now.
-        mp_server_answer_poll (self, run, 1);
-    uint64_t wait = mp_msg_u64 (req->msg, 2);
-    run->poll_route = zframe_dup (req->route);
-    run->poll_from = strdup (mp_msg_from (req->msg));
-    run->poll_reqid = mp_msg_reqid (req->msg);
-    run->poll_after = mp_msg_u64 (req->msg, 1);
-    if (run->poll_after > mp_run_nevents (run))
-        run->poll_after = mp_run_nevents (run);
-    run->poll_deadline_ms =
-        mp_clock_mono_ms () + (wait > MP_POLL_MAX_WAIT_MS ? MP_POLL_MAX_WAIT_MS : wait);
-    if (!run->poll_route || !run->poll_from) {
-        zframe_destroy (&run->poll_route);
-        zstr_free (&run->poll_from);
-        mp_server_reply_error (self, req, MP_ENOMEM, "out of memory");
-        return;
-    }
-    mp_server_answer_poll (self, run, 0);
+        mp_server_finish_run (self, run);
 }
 
 static void s_on_cancel (mp_server_t *self, mp_request_t *req, mp_run_t *run)
@@ -347,97 +109,7 @@ static void s_on_cancel (mp_server_t *self, mp_request_t *req, mp_run_t *run)
     run->cancelled = 1;
     mp_info ("run %" PRIu64 " cancelled: %zu queued units dropped", run->id, dropped);
     mp_server_reply_ok (self, req, dropped);
-    s_finish_run (self, run);
-}
-
-static void s_on_zygote_ready (mp_server_t *self, mp_request_t *req, mp_run_t *run)
-{
-    const char *error = mp_msg_str (req->msg, 2);
-    if (*error) {
-        mp_run_set_ready (run, req->agent->key, MP_READY_FAILED);
-        char text[1024];
-        snprintf (text, sizeof text, "agent %s: %s", req->agent->name, error);
-        mp_server_event (self, run, "error", "", 0, text, strlen (text));
-        return;
-    }
-    mp_run_set_ready (run, req->agent->key, MP_READY_YES);
-    mp_info ("run %" PRIu64 ": agent %s ready, %" PRIu64 " tests collected", run->id,
-             req->agent->name, mp_msg_u64 (req->msg, 1));
-}
-
-static mp_unit_t *s_running_unit (mp_request_t *req, mp_run_t *run, size_t field)
-{
-    mp_unit_t *unit = mp_run_unit (run, mp_msg_u64 (req->msg, field));
-    if (!unit || unit->state != MP_UNIT_RUNNING || !streq (unit->agent, req->agent->key))
-        return NULL;
-    return unit;
-}
-
-static void s_on_report (mp_server_t *self, mp_request_t *req, mp_run_t *run)
-{
-    mp_unit_t *unit = s_running_unit (req, run, 1);
-    if (!unit) {
-        mp_server_reply_error (self, req, MP_ESTATE, "unit %" PRIu64 " is not running here",
-                               mp_msg_u64 (req->msg, 1));
-        return;
-    }
-    char sender[32];
-    snprintf (sender, sizeof sender, "u%" PRIu64, unit->pid);
-    if (unit->pid && !streq (mp_msg_from (req->msg), sender)) {
-        mp_server_reply_error (self, req, MP_EAUTH, "unit %" PRIu64 " is not yours",
-                               unit->id);
-        return;
-    }
-    unit->reported = 1;
-    const char *kind = mp_msg_str (req->msg, 2);
-    const char *test = mp_msg_str (req->msg, 3);
-    size_t len;
-    const void *data = mp_msg_bin (req->msg, 4, &len);
-    int current = unit->finished < unit->ntests && streq (unit->tests[unit->finished], test);
-    if (current && streq (kind, "logstart"))
-        unit->test_since_ms = mp_clock_mono_ms ();
-    if (current && streq (kind, "logfinish")) {
-        unit->finished++;
-        unit->test_since_ms = 0;
-    }
-    mp_server_event (self, run, kind, test, unit->id, data, len);
-    mp_server_reply_ok (self, req, 0);
-}
-
-static void s_on_unit_started (mp_server_t *self, mp_request_t *req, mp_run_t *run)
-{
-    (void) self;
-    mp_unit_t *unit = s_running_unit (req, run, 1);
-    if (unit && !unit->pid)
-        unit->pid = mp_msg_u64 (req->msg, 2);
-}
-
-static void s_on_unit_exit (mp_server_t *self, mp_request_t *req, mp_run_t *run)
-{
-    mp_unit_t *unit = s_running_unit (req, run, 1);
-    uint64_t pid = mp_msg_u64 (req->msg, 2);
-    if (unit && (!unit->pid || unit->pid == pid))
-        s_unit_ended (self, run, unit, mp_msg_i64 (req->msg, 3), NULL);
-}
-
-static void s_on_zygote_exit (mp_server_t *self, mp_request_t *req, mp_run_t *run)
-{
-    int was = mp_run_ready (run, req->agent->key);
-    mp_run_set_ready (run, req->agent->key, MP_READY_FAILED);
-    if (run->state != MP_RUN_RUNNING || was == MP_READY_FAILED)
-        return;
-    char status[128], text[512];
-    s_describe_status (mp_msg_i64 (req->msg, 1), status, sizeof status);
-    snprintf (text, sizeof text, "agent %s: the pytest worker process %s%s", req->agent->name,
-              status, was == MP_READY_STARTING ? " before it finished collecting" : "");
-    mp_server_event (self, run, "error", "", 0, text, strlen (text));
-    //  Units handed to it that never got a process will not be reported by anyone.
-    for (size_t i = 0; i < mp_run_nunits (run); i++) {
-        mp_unit_t *unit = mp_run_unit_at (run, i);
-        if (unit->state == MP_UNIT_RUNNING && !unit->pid
-            && streq (unit->agent, req->agent->key))
-            s_unit_ended (self, run, unit, 0, text);
-    }
+    mp_server_finish_run (self, run);
 }
 
 void mp_server_on_run_message (mp_server_t *self, mp_request_t *req)
@@ -481,56 +153,28 @@ void mp_server_on_run_message (mp_server_t *self, mp_request_t *req)
         s_on_plan_end (self, req, run);
         break;
     case MP_MSG_POLL:
-        s_on_poll (self, req, run);
+        mp_server_on_poll (self, req, run);
         break;
     case MP_MSG_CANCEL:
         s_on_cancel (self, req, run);
         break;
     case MP_MSG_ZYGOTE_READY:
-        s_on_zygote_ready (self, req, run);
+        mp_server_on_zygote_ready (self, req, run);
         break;
     case MP_MSG_REPORT:
-        s_on_report (self, req, run);
+        mp_server_on_report (self, req, run);
         break;
     case MP_MSG_UNIT_STARTED:
-        s_on_unit_started (self, req, run);
+        mp_server_on_unit_started (self, req, run);
         break;
     case MP_MSG_UNIT_EXIT:
-        s_on_unit_exit (self, req, run);
+        mp_server_on_unit_exit (self, req, run);
         break;
     case MP_MSG_ZYGOTE_EXIT:
-        s_on_zygote_exit (self, req, run);
+        mp_server_on_zygote_exit (self, req, run);
         break;
     default:
         break;
-    }
-}
-
-void mp_server_enforce_timeouts (mp_server_t *self)
-{
-    uint64_t now = mp_clock_mono_ms ();
-    for (mp_run_t *run = (mp_run_t *) zlistx_first (self->runs); run;
-         run = (mp_run_t *) zlistx_next (self->runs)) {
-        if (run->state != MP_RUN_RUNNING || run->timeout_ms == 0)
-            continue;
-        for (size_t i = 0; i < mp_run_nunits (run); i++) {
-            mp_unit_t *unit = mp_run_unit_at (run, i);
-            if (unit->state != MP_UNIT_RUNNING || unit->timed_out || !unit->pid
-                || !unit->test_since_ms || now - unit->test_since_ms <= run->timeout_ms)
-                continue;
-            mp_agent_t *agent = mp_agents_find_key (self->agents, unit->agent);
-            if (!agent)
-                continue;
-            mp_warn ("run %" PRIu64 ": %s ran past %" PRIu64 " ms: killing its process %" PRIu64,
-                     run->id, unit->tests[unit->finished], run->timeout_ms, unit->pid);
-            unit->timed_out = 1;
-            mp_msg_t *kill = mp_msg_new (MP_MSG_KILL);
-            if (kill
-                && (mp_msg_add_u64 (kill, run->id) != 0 || mp_msg_add_u64 (kill, unit->id) != 0
-                    || mp_msg_add_u64 (kill, unit->pid) != 0))
-                mp_msg_destroy (&kill);
-            mp_server_send (self, agent->routing_id, "", 0, &kill);
-        }
     }
 }
 
@@ -552,5 +196,5 @@ void mp_server_abandon_run (mp_server_t *self, mp_run_t *run)
     }
     mp_sched_cancel (run->sched);
     run->cancelled = 1;
-    s_finish_run (self, run);
+    mp_server_finish_run (self, run);
 }
