@@ -148,9 +148,13 @@ class FrontEnd:
             self._run(session, Client(endpoint, key_file, name), units, daemons)
         finally:
             if daemons is not None:
+                if self.errors:
+                    # What the worker printed is in the agent's log, gone after stop().
+                    self.errors.append("the local agent's log ends with:\n"
+                                       + daemons.log_tail("agent"))
                 daemons.stop()
         if self.errors:
-            raise session.Interrupted("pytest-mp: " + "; ".join(self.errors))
+            raise session.Interrupted("pytest-mp: " + "\n".join(self.errors))
         if session.shouldfail:
             raise session.Failed(session.shouldfail)
         if session.shouldstop:

@@ -37,12 +37,17 @@ class Zygote:
         self.zygote_pid = os.getpid()
         self.reporting = False
         self.deselected = []
+        self.collect_errors = []
         # The front end alone writes results and talks to the user.
         config.option.xmlpath = None
         config.option.usepdb = False
 
     def pytest_deselected(self, items):
         self.deselected.extend(items)
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            self.collect_errors.append("%s:\n%s" % (report.nodeid, report.longrepr))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session):
@@ -51,7 +56,8 @@ class Zygote:
             items.setdefault(item.nodeid, item)
         error = ""
         if session.testsfailed:
-            error = "%d error(s) collecting the tests on this host" % session.testsfailed
+            error = "%d error(s) collecting the tests on this host:\n%s" % (
+                session.testsfailed, "\n".join(self.collect_errors)[-4000:])
         client = Client(self.endpoint, self.key_file, "z%d" % self.run)
         client.send("ZYGOTE_READY", self.run, len(items), error)
         if not error:

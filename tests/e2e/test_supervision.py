@@ -189,3 +189,17 @@ def test_when_the_coordinator_dies_workers_stop_the_front_end_fails_and_agents_r
                 proc.wait(10)
         for log in logs.values():
             log.close()
+
+
+def test_a_collection_error_only_on_the_worker_host_stops_the_run_and_is_shown(suite):
+    suite.conftest("""
+        def pytest_collect_file(file_path, parent):
+            if file_path.name == "test_y.py" and parent.config.pluginmanager.has_plugin(
+                    "mp_zygote"):
+                raise ImportError("module only broken on the worker host")
+    """)
+    suite.write("test_y.py", "def test_y():\n    pass\n")
+    result = suite.run(np=2)
+    assert result.returncode == 2, result.log
+    assert "module only broken on the worker host" in result.output, result.log
+    assert result.of_kind("start") == []
