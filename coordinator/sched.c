@@ -207,7 +207,7 @@ s_group_for (mp_sched_t *self, const char *name, bool isolated)
     if (g != S_NONE)
         return self->groups[g].isolated == isolated ? g : S_NONE;
     if (mp_array_grow ((void **) &self->groups, &self->groups_cap, self->ngroups + 1,
-                sizeof *self->groups))
+                       sizeof *self->groups))
         return S_NONE;
     char *copy = strdup (name);
     if (!copy)
@@ -236,11 +236,11 @@ mp_sched_add (mp_sched_t *self, uint64_t unit, const char *group, int strategy,
     bool isolated = group[0] != '\0' && (strategy == MP_STRATEGY_ISOLATED_FREE
                                          || strategy == MP_STRATEGY_ISOLATED_SERIAL);
     if (mp_array_grow ((void **) &self->units, &self->units_cap, self->nunits + 1,
-                sizeof *self->units)
+                       sizeof *self->units)
         || mp_array_grow ((void **) &self->queue, &self->qcap, self->nunits + 2,
-                   sizeof *self->queue)
+                          sizeof *self->queue)
         || mp_array_grow ((void **) &self->scratch, &self->scratch_cap, self->nunits + 1,
-                   sizeof *self->scratch))
+                          sizeof *self->scratch))
         return -1;
     size_t g = s_group_for (self, group, isolated);
     if (g == S_NONE)

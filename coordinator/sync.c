@@ -390,7 +390,7 @@ static size_t
 s_lock_create (mp_sync_t *self, const char *name)
 {
     if (mp_array_grow ((void **) &self->locks, &self->locks_cap, self->nlocks + 1,
-                sizeof *self->locks))
+                       sizeof *self->locks))
         return S_NONE;
     s_lock_t *lock = calloc (1, sizeof *lock);
     if (!lock)
@@ -445,7 +445,7 @@ mp_sync_lock_acquire (mp_sync_t *self, const char *name, const char *owner,
         return 1;
     }
     if (mp_array_grow ((void **) &lock->waiters, &lock->wcap, lock->nwait + 1,
-                sizeof *lock->waiters)) {
+                       sizeof *lock->waiters)) {
         free (copy);
         goto nomem_drop;
     }
@@ -553,7 +553,7 @@ s_trail_start (mp_sync_t *self, const char *name, const char *owner, char *err,
     size_t i = s_trail_index (self, name);
     if (i == S_NONE) {
         if (mp_array_grow ((void **) &self->trails, &self->trails_cap, self->ntrails + 1,
-                    sizeof *self->trails))
+                           sizeof *self->trails))
             goto nomem;
         s_trail_t *trail = calloc (1, sizeof *trail);
         if (!trail)
@@ -571,7 +571,7 @@ s_trail_start (mp_sync_t *self, const char *name, const char *owner, char *err,
         char *copy = strdup (owner);
         if (!copy
             || mp_array_grow ((void **) &trail->cons, &trail->ccap, trail->ncons + 1,
-                       sizeof *trail->cons)) {
+                              sizeof *trail->cons)) {
             free (copy);
             s_trail_drop_if_idle (self, i);
             goto nomem;
