@@ -44,8 +44,8 @@ static const char *s_refuse_local (mp_agentd_t *self, const mp_msg_t *msg)
             //  entry and it will not be recorded); a live pid must be the zygote's child.
             pid_t pid = (pid_t) mp_msg_u64 (msg, 2);
             pid_t parent = s_parent_of (pid);
-            if ((uint64_t) pid != mp_msg_u64 (msg, 2) || pid <= 0 || mp_agentd_find_proc (self, pid)
-                || (parent != -1 && parent != run->zygote))
+            if ((uint64_t) pid != mp_msg_u64 (msg, 2) || pid <= 0
+                || mp_agentd_find_proc (self, pid) || (parent != -1 && parent != run->zygote))
                 return "a pid that is not a new child of the zygote";
         }
         return NULL;

@@ -27,10 +27,14 @@ static int s_is_local (const char *endpoint)
 int main (int argc, char **argv)
 {
     static const struct option options[] = {
-        { "listen", required_argument, NULL, 'l' },   { "key-file", required_argument, NULL, 'k' },
-        { "insecure", no_argument, NULL, 'i' },        { "heartbeat-ms", required_argument, NULL, 'b' },
-        { "expiry-ms", required_argument, NULL, 'e' }, { "verbose", no_argument, NULL, 'v' },
-        { "help", no_argument, NULL, 'h' },            { NULL, 0, NULL, 0 }
+        { "listen", required_argument, NULL, 'l' },
+        { "key-file", required_argument, NULL, 'k' },
+        { "insecure", no_argument, NULL, 'i' },
+        { "heartbeat-ms", required_argument, NULL, 'b' },
+        { "expiry-ms", required_argument, NULL, 'e' },
+        { "verbose", no_argument, NULL, 'v' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
     };
     const char *listen[16];
     size_t nlisten = 0;
