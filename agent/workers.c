@@ -50,23 +50,10 @@ static const char *s_refuse_local (mp_agentd_t *self, const mp_msg_t *msg)
         }
         return NULL;
     }
-    if (from[0] == 'u') {
-        switch (type) {
-        case MP_MSG_REPORT:
-        case MP_MSG_BOARD_GET:
-        case MP_MSG_BOARD_SET:
-        case MP_MSG_BOARD_DEL:
-        case MP_MSG_BOARD_POP:
-        case MP_MSG_BOARD_SETDEFAULT:
-        case MP_MSG_BOARD_ITEMS:
-        case MP_MSG_LOCK_ACQUIRE:
-        case MP_MSG_LOCK_RELEASE:
-        case MP_MSG_TRAIL:
-            return NULL;
-        default:
-            return "a type a unit process may not send";
-        }
-    }
+    if (from[0] == 'u')
+        return type == MP_MSG_REPORT || mp_msg_is_sync_request (type)
+                   ? NULL
+                   : "a type a unit process may not send";
     return "an unknown kind of worker";
 }
 

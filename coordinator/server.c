@@ -210,18 +210,11 @@ static void s_handle (mp_server_t *self, mp_request_t *req)
     case MP_MSG_REPORT:
         mp_server_on_run_message (self, req);
         break;
-    case MP_MSG_BOARD_GET:
-    case MP_MSG_BOARD_SET:
-    case MP_MSG_BOARD_DEL:
-    case MP_MSG_BOARD_POP:
-    case MP_MSG_BOARD_SETDEFAULT:
-    case MP_MSG_BOARD_ITEMS:
-    case MP_MSG_LOCK_ACQUIRE:
-    case MP_MSG_LOCK_RELEASE:
-    case MP_MSG_TRAIL:
-        mp_server_on_sync_message (self, req);
-        break;
     default:
+        if (mp_msg_is_sync_request (type)) {
+            mp_server_on_sync_message (self, req);
+            break;
+        }
         self->dropped++;
         mp_warn ("unexpected %s from %s: dropped", mp_msg_name (type),
                  mp_msg_from (req->msg));

@@ -54,6 +54,24 @@ const char *mp_msg_name (int type)
     return type > 0 && type < MP_MSG_TYPE_MAX ? s_names[type] : NULL;
 }
 
+int mp_msg_is_sync_request (int type)
+{
+    switch (type) {
+    case MP_MSG_BOARD_GET:
+    case MP_MSG_BOARD_SET:
+    case MP_MSG_BOARD_DEL:
+    case MP_MSG_BOARD_POP:
+    case MP_MSG_BOARD_SETDEFAULT:
+    case MP_MSG_BOARD_ITEMS:
+    case MP_MSG_LOCK_ACQUIRE:
+    case MP_MSG_LOCK_RELEASE:
+    case MP_MSG_TRAIL:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 static int s_buf_set (s_buf_t *buf, const void *data, size_t len)
 {
     if (!data && len)

@@ -60,6 +60,9 @@ typedef enum {
 const char *mp_msg_schema (int type);
 const char *mp_msg_name (int type);
 
+//  1 when the type is a request to a run's sync service (board, lock, trail).
+int mp_msg_is_sync_request (int type);
+
 typedef struct mp_msg_t mp_msg_t;
 
 //  A new, empty message of a known type (NULL otherwise). Fields are then added in

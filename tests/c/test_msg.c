@@ -193,6 +193,21 @@ static void test_dup (void)
     mp_msg_destroy (&copy);
 }
 
+//  Exactly the board, lock and trail requests are for the sync service.
+static void test_sync_requests (void)
+{
+    size_t count = 0;
+    for (int type = 0; type <= MP_MSG_TYPE_MAX; type++) {
+        const char *name = mp_msg_name (type);
+        int expected = name
+                       && (strncmp (name, "BOARD_", 6) == 0 || strncmp (name, "LOCK_", 5) == 0
+                           || strcmp (name, "TRAIL") == 0);
+        ASSERT_EQ (mp_msg_is_sync_request (type), expected);
+        count += (size_t) expected;
+    }
+    ASSERT_EQ (count, 9);
+}
+
 int main (void)
 {
     RUN_TEST (test_catalogue);
@@ -200,6 +215,7 @@ int main (void)
     RUN_TEST (test_build_and_read);
     RUN_TEST (test_lists);
     RUN_TEST (test_dup);
-    printf ("test_msg: 5 tests passed\n");
+    RUN_TEST (test_sync_requests);
+    printf ("test_msg: 6 tests passed\n");
     return 0;
 }
