@@ -171,7 +171,7 @@ class FrontEnd:
             if daemons is not None:
                 daemons.check()
             if time.monotonic() > deadline:
-                raise WireError("%d of %d agents joined %s within %g s" % (
+                raise RuntimeError("%d of %d agents joined %s within %g s" % (
                     agents, wanted, client.endpoint, self.config.getoption("mp_wait")))
             time.sleep(0.05)
 
