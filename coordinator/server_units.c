@@ -17,6 +17,17 @@ static void s_describe_status (int64_t status, char *buf, size_t size)
 }
 
 //  A unit's process ended: report the test it died in, release what it held.
+//  The unit's process is gone: its locks pass on and its trail starts are taken back.
+//  Its owner name is the one mp_server_owner gave its requests.
+static void s_release_process (mp_run_t *run, mp_unit_t *unit)
+{
+    if (!unit->pid)
+        return;
+    char owner[160];
+    snprintf (owner, sizeof owner, "%s/u%" PRIu64, unit->agent, unit->pid);
+    mp_sync_owner_gone (run->sync, owner);
+}
+
 static void s_unit_ended (mp_server_t *self, mp_run_t *run, mp_unit_t *unit, int64_t status,
                           const char *why)
 {
@@ -34,11 +45,7 @@ static void s_unit_ended (mp_server_t *self, mp_run_t *run, mp_unit_t *unit, int
         mp_server_event (self, run, "crash", unit->tests[unit->finished], unit->id, text,
                          strlen (text));
     }
-    if (unit->pid) {
-        char owner[160];
-        snprintf (owner, sizeof owner, "%s/u%" PRIu64, unit->agent, unit->pid);
-        mp_sync_owner_gone (run->sync, owner);
-    }
+    s_release_process (run, unit);
     unit->state = MP_UNIT_DONE;
     mp_sched_finish (run->sched, unit->id);
     mp_agent_t *agent = mp_agents_find_key (self->agents, unit->agent);
@@ -60,13 +67,9 @@ void mp_server_agent_lost (mp_server_t *self, mp_agent_t *agent, const char *why
             mp_unit_t *unit = mp_run_unit_at (run, i);
             if (unit->state != MP_UNIT_RUNNING || !streq (unit->agent, agent->key))
                 continue;
-            if (unit->pid) {
-                char owner[160];
-                snprintf (owner, sizeof owner, "%s/u%" PRIu64, unit->agent, unit->pid);
-                mp_sync_owner_gone (run->sync, owner);
-            }
             if (unit->requeued == 0 && !unit->reported) {
                 //  Nothing of it was reported: run it elsewhere, once.
+                s_release_process (run, unit);
                 unit->requeued++;
                 unit->state = MP_UNIT_QUEUED;
                 unit->pid = 0;

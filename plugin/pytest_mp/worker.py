@@ -80,8 +80,7 @@ class Zygote:
             if spare is None:
                 # A spare is forked and connected ahead of time, while other units run:
                 # a unit then starts without waiting for fork and set-up.
-                spare = self._fork_spare(client, items)
-                children[os.pidfd_open(spare[0])] = (spare[0], 0)
+                spare = self._fork_spare(client, items, children)
             fds = list(children)
             ready = client.wait(fds, 1000)
             if ready == 1:
@@ -98,8 +97,7 @@ class Zygote:
                         except OSError:
                             # The spare died waiting (its end is reaped as a spare's):
                             # the unit goes to a new one.
-                            spare = self._fork_spare(client, items)
-                            children[os.pidfd_open(spare[0])] = (spare[0], 0)
+                            spare = self._fork_spare(client, items, children)
                     for fd, (child, _) in children.items():
                         if child == pid:
                             children[fd] = (pid, unit)
@@ -115,13 +113,15 @@ class Zygote:
                     os.close(spare[1])
                     spare = None
 
-    def _fork_spare(self, client, items):
+    def _fork_spare(self, client, items, children):
+        """Forks a spare, watched in children (pidfd -> (pid, 0)); returns (pid, pipe)."""
         sys.stdout.flush()
         sys.stderr.flush()
         read_end, write_end = os.pipe()
         pid = os.fork()
         if pid:
             os.close(read_end)
+            children[os.pidfd_open(pid)] = (pid, 0)
             return pid, write_end
         code = 70
         try:
