@@ -21,18 +21,21 @@ void mp_server_answer_poll (mp_server_t *self, mp_run_t *run, int force)
     size_t total = mp_run_nevents (run);
     if (total <= run->poll_after && !force && mp_clock_mono_ms () < run->poll_deadline_ms)
         return;
+    //  The batch: events after poll_after, up to the count and byte limits (at least one).
+    size_t first = run->poll_after + 1, last = run->poll_after, bytes = 0;
+    while (last < total && last - run->poll_after < MP_POLL_MAX_EVENTS) {
+        size_t len = mp_run_event (run, last + 1)->len;
+        if (bytes > 0 && bytes + len > MP_POLL_MAX_BYTES)
+            break;
+        bytes += len;
+        last++;
+    }
     mp_msg_t *msg = mp_msg_new (MP_MSG_EVENTS);
-    int rc = msg ? mp_msg_add_u64 (msg, run->poll_after + 1) : -1;
-    size_t bytes = 0;
+    int rc = msg ? mp_msg_add_u64 (msg, first) : -1;
     for (int field = 0; field < 4 && rc == 0; field++) {
         rc = mp_msg_add_list (msg);
-        bytes = 0;
-        for (size_t seq = run->poll_after + 1; rc == 0 && seq <= total; seq++) {
+        for (size_t seq = first; rc == 0 && seq <= last; seq++) {
             const mp_event_t *event = mp_run_event (run, seq);
-            if (seq - run->poll_after > MP_POLL_MAX_EVENTS
-                || (bytes > 0 && bytes + event->len > MP_POLL_MAX_BYTES))
-                break;
-            bytes += event->len;
             switch (field) {
             case 0:
                 rc = mp_msg_push_str (msg, event->kind);
