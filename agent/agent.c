@@ -174,8 +174,8 @@ static int s_on_tick (zloop_t *loop, int timer_id, void *arg)
         return 0;
     }
     if (now - self->last_heard_ms > MP_COORD_SILENCE_MS) {
-        //  The coordinator is gone: stop our workers and start over on a new socket.
-        mp_warn ("no word from the coordinator for %d ms: stopping workers, reconnecting",
+        //  The coordinator is gone: stop our zygotes and units and start over on a new socket.
+        mp_warn ("no word from the coordinator for %d ms: stopping zygotes, reconnecting",
                  MP_COORD_SILENCE_MS);
         for (mp_agent_run_t *run = (mp_agent_run_t *) zlistx_first (self->runs); run;
              run = (mp_agent_run_t *) zlistx_next (self->runs))

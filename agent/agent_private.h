@@ -1,5 +1,5 @@
 //  State and helpers shared by the agent's files: the reactor (agent.c), its runs and
-//  processes (runs.c) and its local workers' messages (workers.c).
+//  processes (runs.c) and its local peers (zygotes and unit processes)' messages (local_peers.c).
 #ifndef MP_AGENT_PRIVATE_H
 #define MP_AGENT_PRIVATE_H
 
@@ -62,7 +62,7 @@ void mp_agentd_start_run (mp_agentd_t *self, mp_msg_t *msg);
 //  A child was reaped: a zygote or an orphaned unit process, reported.
 void mp_agentd_reaped (mp_agentd_t *self, pid_t pid, int wstatus);
 
-//  Reader of the local socket: checks, notes and relays workers' messages (workers.c).
+//  Reader of the local socket: checks, notes and relays workers' messages (local_peers.c).
 int mp_agentd_on_local (zloop_t *loop, zsock_t *reader, void *arg);
 
 #endif

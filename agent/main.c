@@ -1,4 +1,4 @@
-//  mp-agent: runs on each test host, connects to the coordinator and forks pytest workers.
+//  mp-agent: runs on each test host, connects to the coordinator, forks units from a zygote.
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>

@@ -81,7 +81,7 @@ void mp_agentd_start_run (mp_agentd_t *self, mp_msg_t *msg)
     mp_agent_run_t *old = mp_agentd_find_run (self, id);
     if (old) {
         //  The coordinator starts it again (it forgot us meanwhile): start afresh.
-        mp_warn ("run %" PRIu64 " started again: replacing its worker", id);
+        mp_warn ("run %" PRIu64 " started again: replacing its zygote", id);
         mp_agentd_discard_run (self, old);
     }
     mp_agent_run_t *run = (mp_agent_run_t *) calloc (1, sizeof *run);
@@ -115,7 +115,7 @@ void mp_agentd_start_run (mp_agentd_t *self, mp_msg_t *msg)
         goto done;
     }
     run->zygote = pid;
-    mp_info ("run %" PRIu64 ": started pytest worker %d in %s", id, (int) pid,
+    mp_info ("run %" PRIu64 ": started zygote %d in %s", id, (int) pid,
              self->config.workdir);
     if (zlistx_add_end (self->runs, run))
         run = NULL;
@@ -136,7 +136,7 @@ void mp_agentd_reaped (mp_agentd_t *self, pid_t pid, int wstatus)
             continue;
         run->zygote = 0;
         if (!run->ended) {
-            mp_warn ("run %" PRIu64 ": pytest worker %d ended early (status %" PRId64 ")",
+            mp_warn ("run %" PRIu64 ": zygote %d ended early (status %" PRId64 ")",
                      run->id, (int) pid, status);
             mp_zygote_log_tail (run->log_path, 4000);
             mp_msg_t *msg = mp_msg_new (MP_MSG_ZYGOTE_EXIT);

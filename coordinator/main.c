@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "../common/log.h"
-#include "server.h"
+#include "coord.h"
 
 static void s_usage (FILE *out)
 {
@@ -40,7 +40,7 @@ int main (int argc, char **argv)
     size_t nlisten = 0;
     const char *key_file = getenv ("MP_KEY_FILE");
     int insecure = 0, verbose = 0;
-    mp_server_config_t config = { .heartbeat_ms = 1000, .expiry_ms = 10000 };
+    mp_coord_config_t config = { .heartbeat_ms = 1000, .expiry_ms = 10000 };
     int opt;
     while ((opt = getopt_long (argc, argv, "l:k:vh", options, NULL)) != -1) {
         switch (opt) {
@@ -96,14 +96,14 @@ int main (int argc, char **argv)
     }
     config.listen = listen;
     config.nlisten = nlisten;
-    mp_server_t *server = mp_server_new (&config, err, sizeof err);
-    if (!server) {
+    mp_coord_t *coord = mp_coord_new (&config, err, sizeof err);
+    if (!coord) {
         fprintf (stderr, "mp-coord: %s\n", err);
         return 1;
     }
     for (size_t i = 0; i < nlisten; i++)
         mp_info ("listening on %s", listen[i]);
-    int rc = mp_server_run (server);
-    mp_server_destroy (&server);
+    int rc = mp_coord_run (coord);
+    mp_coord_destroy (&coord);
     return rc == 0 ? 0 : 1;
 }

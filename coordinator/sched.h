@@ -1,4 +1,4 @@
-//  A run's unit queue and its isolation barrier (DESIGN section 3).
+//  A run's unit queue and its isolation barrier.
 //
 //  Order: isolated groups first, in plan order (each group's units together), then
 //  the other units, larger units (more tests) first, plan order among equals.

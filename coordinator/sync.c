@@ -1,4 +1,4 @@
-//  A run's sync service: board, FIFO locks and trails (DESIGN section 4).
+//  A run's sync service: board, FIFO locks and trails.
 //
 //  The grant callback runs while this object is mid-operation: it must not call
 //  back into the same mp_sync_t (queue the work and do it afterwards instead).

@@ -1,4 +1,4 @@
-//  The unit queue: order and the isolation barrier (DESIGN section 3).
+//  The unit queue: order and the isolation barrier.
 #include "coordinator/sched.h"
 #include "tests/c/testing.h"
 

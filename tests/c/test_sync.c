@@ -1,4 +1,4 @@
-//  The sync service: board, FIFO locks, trails and owner_gone (DESIGN section 4).
+//  The sync service: board, FIFO locks, trails and owner_gone.
 #include "coordinator/sync.h"
 #include "tests/c/testing.h"
 

@@ -1,20 +1,20 @@
 //  A run's events: kept in order, handed to the front end's long polls in batches.
 #include "../common/clock.h"
-#include "server_private.h"
+#include "coord_private.h"
 
 #define MP_POLL_MAX_EVENTS 512
 #define MP_POLL_MAX_BYTES (8u << 20)
 #define MP_POLL_MAX_WAIT_MS 60000
 
-void mp_server_event (mp_server_t *self, mp_run_t *run, const char *kind, const char *test,
+void mp_coord_event (mp_coord_t *self, mp_run_t *run, const char *kind, const char *test,
                       uint64_t unit, const void *data, size_t len)
 {
     if (mp_run_add_event (run, kind, test, unit, data, len) != 0)
         mp_error ("run %" PRIu64 ": out of memory keeping a %s event", run->id, kind);
-    mp_server_answer_poll (self, run, 0);
+    mp_coord_answer_poll (self, run, 0);
 }
 
-void mp_server_answer_poll (mp_server_t *self, mp_run_t *run, int force)
+void mp_coord_answer_poll (mp_coord_t *self, mp_run_t *run, int force)
 {
     if (!run->poll_route)
         return;
@@ -54,12 +54,12 @@ void mp_server_answer_poll (mp_server_t *self, mp_run_t *run, int force)
     }
     if (rc != 0)
         mp_msg_destroy (&msg);
-    mp_server_send (self, run->poll_route, run->poll_from, run->poll_reqid, &msg);
+    mp_coord_send (self, run->poll_route, run->poll_from, run->poll_reqid, &msg);
     zframe_destroy (&run->poll_route);
     zstr_free (&run->poll_from);
 }
 
-void mp_server_on_poll (mp_server_t *self, mp_request_t *req, mp_run_t *run)
+void mp_coord_on_poll (mp_coord_t *self, mp_request_t *req, mp_run_t *run)
 {
     if (run->state == MP_RUN_DONE && mp_msg_u64 (req->msg, 1) >= mp_run_nevents (run)) {
         //  The front end has every event, "done" included: the run can go.
@@ -68,13 +68,13 @@ void mp_server_on_poll (mp_server_t *self, mp_request_t *req, mp_run_t *run)
                      || mp_msg_add_list (none) || mp_msg_add_list (none)
                      || mp_msg_add_list (none) || mp_msg_add_list (none)))
             mp_msg_destroy (&none);
-        mp_server_reply (self, req, &none);
-        mp_server_forget_run (self, run);
+        mp_coord_reply (self, req, &none);
+        mp_coord_forget_run (self, run);
         return;
     }
     if (run->poll_route)
         //  A newer poll replaces an older one: answer the old one now.
-        mp_server_answer_poll (self, run, 1);
+        mp_coord_answer_poll (self, run, 1);
     uint64_t wait = mp_msg_u64 (req->msg, 2);
     run->poll_route = zframe_dup (req->route);
     run->poll_from = strdup (mp_msg_from (req->msg));
@@ -87,8 +87,8 @@ void mp_server_on_poll (mp_server_t *self, mp_request_t *req, mp_run_t *run)
     if (!run->poll_route || !run->poll_from) {
         zframe_destroy (&run->poll_route);
         zstr_free (&run->poll_from);
-        mp_server_reply_error (self, req, MP_ENOMEM, "out of memory");
+        mp_coord_reply_error (self, req, MP_ENOMEM, "out of memory");
         return;
     }
-    mp_server_answer_poll (self, run, 0);
+    mp_coord_answer_poll (self, run, 0);
 }

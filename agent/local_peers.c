@@ -1,4 +1,4 @@
-//  Messages from the local workers: who may send what, then relayed verbatim.
+//  Messages from local peers (zygotes, unit processes): who may send what, then relayed.
 #include <stdio.h>
 
 #include "agent_private.h"

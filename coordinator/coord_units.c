@@ -3,7 +3,7 @@
 #include <signal.h>
 
 #include "../common/clock.h"
-#include "server_private.h"
+#include "coord_private.h"
 
 static void s_describe_status (int64_t status, char *buf, size_t size)
 {
@@ -18,7 +18,7 @@ static void s_describe_status (int64_t status, char *buf, size_t size)
 
 //  A unit's process ended: report the test it died in, release what it held.
 //  The unit's process is gone: its locks pass on and its trail starts are taken back.
-//  Its owner name is the one mp_server_owner gave its requests.
+//  Its owner name is the one mp_coord_owner gave its requests.
 static void s_release_process (mp_run_t *run, mp_unit_t *unit)
 {
     if (!unit->pid)
@@ -28,7 +28,7 @@ static void s_release_process (mp_run_t *run, mp_unit_t *unit)
     mp_sync_owner_gone (run->sync, owner);
 }
 
-static void s_unit_ended (mp_server_t *self, mp_run_t *run, mp_unit_t *unit, int64_t status,
+static void s_unit_ended (mp_coord_t *self, mp_run_t *run, mp_unit_t *unit, int64_t status,
                           const char *why)
 {
     if (unit->state != MP_UNIT_RUNNING)
@@ -42,20 +42,20 @@ static void s_unit_ended (mp_server_t *self, mp_run_t *run, mp_unit_t *unit, int
                       (double) run->timeout_ms / 1000.0, "killed");
         else
             s_describe_status (status, text, sizeof text);
-        mp_server_event (self, run, "crash", unit->tests[unit->finished], unit->id, text,
+        mp_coord_event (self, run, "crash", unit->tests[unit->finished], unit->id, text,
                          strlen (text));
     }
     s_release_process (run, unit);
     unit->state = MP_UNIT_DONE;
     mp_sched_finish (run->sched, unit->id);
-    mp_agent_t *agent = mp_agents_find_key (self->agents, unit->agent);
+    mp_agent_entry_t *agent = mp_agent_table_find_key (self->agents, unit->agent);
     if (agent && agent->busy)
         agent->busy--;
     if (mp_sched_done (run->sched))
-        mp_server_finish_run (self, run);
+        mp_coord_finish_run (self, run);
 }
 
-void mp_server_agent_lost (mp_server_t *self, mp_agent_t *agent, const char *why)
+void mp_coord_agent_lost (mp_coord_t *self, mp_agent_entry_t *agent, const char *why)
 {
     mp_warn ("agent %s (%s) lost: %s", agent->name, agent->hostname, why);
     for (mp_run_t *run = (mp_run_t *) zlistx_first (self->runs); run;
@@ -86,7 +86,7 @@ void mp_server_agent_lost (mp_server_t *self, mp_agent_t *agent, const char *why
     agent->busy = 0;
 }
 
-void mp_server_offer_runs (mp_server_t *self, mp_agent_t *agent)
+void mp_coord_offer_runs (mp_coord_t *self, mp_agent_entry_t *agent)
 {
     for (mp_run_t *run = (mp_run_t *) zlistx_first (self->runs); run;
          run = (mp_run_t *) zlistx_next (self->runs)) {
@@ -106,11 +106,11 @@ void mp_server_offer_runs (mp_server_t *self, mp_agent_t *agent)
         if (rc != 0)
             mp_msg_destroy (&start);
         mp_run_set_ready (run, agent->key, MP_READY_STARTING);
-        mp_server_send (self, agent->routing_id, "", 0, &start);
+        mp_coord_send (self, agent->routing_id, "", 0, &start);
     }
 }
 
-void mp_server_dispatch (mp_server_t *self)
+void mp_coord_dispatch (mp_coord_t *self)
 {
     //  Barriers are global: while one run's isolated group is active, no other run
     //  starts anything.
@@ -123,13 +123,13 @@ void mp_server_dispatch (mp_server_t *self)
          run = (mp_run_t *) zlistx_next (self->runs)) {
         if (run->state != MP_RUN_RUNNING || run->cancelled || (isolating && run != isolating))
             continue;
-        for (size_t i = 0; i < mp_agents_size (self->agents); i++) {
-            mp_agent_t *agent = mp_agents_at (self->agents, i);
+        for (size_t i = 0; i < mp_agent_table_size (self->agents); i++) {
+            mp_agent_entry_t *agent = mp_agent_table_at (self->agents, i);
             if (mp_run_ready (run, agent->key) != MP_READY_YES)
                 continue;
             uint64_t id;
             while (agent->busy < agent->slots
-                   && mp_sched_next (run->sched, mp_agents_busy (self->agents), &id)) {
+                   && mp_sched_next (run->sched, mp_agent_table_busy (self->agents), &id)) {
                 mp_unit_t *unit = mp_run_unit (run, id);
                 mp_msg_t *msg = mp_msg_new (MP_MSG_UNIT);
                 int rc = msg ? mp_msg_add_u64 (msg, run->id) : -1;
@@ -150,20 +150,20 @@ void mp_server_dispatch (mp_server_t *self)
                 agent->busy++;
                 char zygote[32];
                 snprintf (zygote, sizeof zygote, "z%" PRIu64, run->id);
-                mp_server_send (self, agent->routing_id, zygote, 0, &msg);
+                mp_coord_send (self, agent->routing_id, zygote, 0, &msg);
             }
         }
     }
 }
 
-void mp_server_on_zygote_ready (mp_server_t *self, mp_request_t *req, mp_run_t *run)
+void mp_coord_on_zygote_ready (mp_coord_t *self, mp_request_t *req, mp_run_t *run)
 {
     const char *error = mp_msg_str (req->msg, 2);
     if (*error) {
         mp_run_set_ready (run, req->agent->key, MP_READY_FAILED);
         char text[1024];
         snprintf (text, sizeof text, "agent %s: %s", req->agent->name, error);
-        mp_server_event (self, run, "error", "", 0, text, strlen (text));
+        mp_coord_event (self, run, "error", "", 0, text, strlen (text));
         return;
     }
     mp_run_set_ready (run, req->agent->key, MP_READY_YES);
@@ -179,18 +179,18 @@ static mp_unit_t *s_running_unit (mp_request_t *req, mp_run_t *run, size_t field
     return unit;
 }
 
-void mp_server_on_report (mp_server_t *self, mp_request_t *req, mp_run_t *run)
+void mp_coord_on_report (mp_coord_t *self, mp_request_t *req, mp_run_t *run)
 {
     mp_unit_t *unit = s_running_unit (req, run, 1);
     if (!unit) {
-        mp_server_reply_error (self, req, MP_ESTATE, "unit %" PRIu64 " is not running here",
+        mp_coord_reply_error (self, req, MP_ESTATE, "unit %" PRIu64 " is not running here",
                                mp_msg_u64 (req->msg, 1));
         return;
     }
     char sender[32];
     snprintf (sender, sizeof sender, "u%" PRIu64, unit->pid);
     if (unit->pid && !streq (mp_msg_from (req->msg), sender)) {
-        mp_server_reply_error (self, req, MP_EAUTH, "unit %" PRIu64 " is not yours",
+        mp_coord_reply_error (self, req, MP_EAUTH, "unit %" PRIu64 " is not yours",
                                unit->id);
         return;
     }
@@ -206,11 +206,11 @@ void mp_server_on_report (mp_server_t *self, mp_request_t *req, mp_run_t *run)
         unit->finished++;
         unit->test_since_ms = 0;
     }
-    mp_server_event (self, run, kind, test, unit->id, data, len);
-    mp_server_reply_ok (self, req, 0);
+    mp_coord_event (self, run, kind, test, unit->id, data, len);
+    mp_coord_reply_ok (self, req, 0);
 }
 
-void mp_server_on_unit_started (mp_server_t *self, mp_request_t *req, mp_run_t *run)
+void mp_coord_on_unit_started (mp_coord_t *self, mp_request_t *req, mp_run_t *run)
 {
     (void) self;
     mp_unit_t *unit = s_running_unit (req, run, 1);
@@ -218,7 +218,7 @@ void mp_server_on_unit_started (mp_server_t *self, mp_request_t *req, mp_run_t *
         unit->pid = mp_msg_u64 (req->msg, 2);
 }
 
-void mp_server_on_unit_exit (mp_server_t *self, mp_request_t *req, mp_run_t *run)
+void mp_coord_on_unit_exit (mp_coord_t *self, mp_request_t *req, mp_run_t *run)
 {
     mp_unit_t *unit = s_running_unit (req, run, 1);
     uint64_t pid = mp_msg_u64 (req->msg, 2);
@@ -226,7 +226,7 @@ void mp_server_on_unit_exit (mp_server_t *self, mp_request_t *req, mp_run_t *run
         s_unit_ended (self, run, unit, mp_msg_i64 (req->msg, 3), NULL);
 }
 
-void mp_server_on_zygote_exit (mp_server_t *self, mp_request_t *req, mp_run_t *run)
+void mp_coord_on_zygote_exit (mp_coord_t *self, mp_request_t *req, mp_run_t *run)
 {
     int was = mp_run_ready (run, req->agent->key);
     mp_run_set_ready (run, req->agent->key, MP_READY_FAILED);
@@ -234,9 +234,9 @@ void mp_server_on_zygote_exit (mp_server_t *self, mp_request_t *req, mp_run_t *r
         return;
     char status[128], text[512];
     s_describe_status (mp_msg_i64 (req->msg, 1), status, sizeof status);
-    snprintf (text, sizeof text, "agent %s: the pytest worker process %s%s", req->agent->name,
+    snprintf (text, sizeof text, "agent %s: its zygote (the pytest process that collects the suite) %s%s", req->agent->name,
               status, was == MP_READY_STARTING ? " before it finished collecting" : "");
-    mp_server_event (self, run, "error", "", 0, text, strlen (text));
+    mp_coord_event (self, run, "error", "", 0, text, strlen (text));
     //  Units handed to it that never got a process will not be reported by anyone.
     for (size_t i = 0; i < mp_run_nunits (run); i++) {
         mp_unit_t *unit = mp_run_unit_at (run, i);
@@ -246,7 +246,7 @@ void mp_server_on_zygote_exit (mp_server_t *self, mp_request_t *req, mp_run_t *r
     }
 }
 
-void mp_server_enforce_timeouts (mp_server_t *self)
+void mp_coord_enforce_timeouts (mp_coord_t *self)
 {
     uint64_t now = mp_clock_mono_ms ();
     for (mp_run_t *run = (mp_run_t *) zlistx_first (self->runs); run;
@@ -258,7 +258,7 @@ void mp_server_enforce_timeouts (mp_server_t *self)
             if (unit->state != MP_UNIT_RUNNING || unit->timed_out || !unit->pid
                 || !unit->test_since_ms || now - unit->test_since_ms <= run->timeout_ms)
                 continue;
-            mp_agent_t *agent = mp_agents_find_key (self->agents, unit->agent);
+            mp_agent_entry_t *agent = mp_agent_table_find_key (self->agents, unit->agent);
             if (!agent)
                 continue;
             mp_warn ("run %" PRIu64 ": %s ran past %" PRIu64 " ms: killing its process %" PRIu64,
@@ -269,7 +269,7 @@ void mp_server_enforce_timeouts (mp_server_t *self)
                 && (mp_msg_add_u64 (kill, run->id) != 0 || mp_msg_add_u64 (kill, unit->id) != 0
                     || mp_msg_add_u64 (kill, unit->pid) != 0))
                 mp_msg_destroy (&kill);
-            mp_server_send (self, agent->routing_id, "", 0, &kill);
+            mp_coord_send (self, agent->routing_id, "", 0, &kill);
         }
     }
 }

@@ -1,23 +1,23 @@
 //  Runs as their front end sees them: submitted, planned, polled for events,
 //  cancelled, finished and forgotten.
 #include "../common/clock.h"
-#include "server_private.h"
+#include "coord_private.h"
 
-static void s_send_run_end (mp_server_t *self, mp_run_t *run)
+static void s_send_run_end (mp_coord_t *self, mp_run_t *run)
 {
-    for (size_t i = 0; i < mp_agents_size (self->agents); i++) {
-        mp_agent_t *agent = mp_agents_at (self->agents, i);
+    for (size_t i = 0; i < mp_agent_table_size (self->agents); i++) {
+        mp_agent_entry_t *agent = mp_agent_table_at (self->agents, i);
         if (mp_run_ready (run, agent->key) == MP_READY_NONE)
             continue;
         mp_msg_t *end = mp_msg_new (MP_MSG_RUN_END);
         if (end && mp_msg_add_u64 (end, run->id) != 0)
             mp_msg_destroy (&end);
-        mp_server_send (self, agent->routing_id, "", 0, &end);
+        mp_coord_send (self, agent->routing_id, "", 0, &end);
     }
 }
 
 //  The run is over: no unit queued or running (or it was cancelled).
-void mp_server_finish_run (mp_server_t *self, mp_run_t *run)
+void mp_coord_finish_run (mp_coord_t *self, mp_run_t *run)
 {
     if (run->state == MP_RUN_DONE)
         return;
@@ -29,21 +29,21 @@ void mp_server_finish_run (mp_server_t *self, mp_run_t *run)
         mp_unit_t *unit = mp_run_unit_at (run, i);
         if (unit->state != MP_UNIT_RUNNING)
             continue;
-        mp_agent_t *agent = mp_agents_find_key (self->agents, unit->agent);
+        mp_agent_entry_t *agent = mp_agent_table_find_key (self->agents, unit->agent);
         if (agent && agent->busy)
             agent->busy--;
         unit->state = MP_UNIT_DONE;
     }
     mp_info ("run %" PRIu64 " %s", run->id, run->cancelled ? "cancelled" : "complete");
-    mp_server_event (self, run, "done", "", 0, "", 0);
+    mp_coord_event (self, run, "done", "", 0, "", 0);
 }
 
-static void s_on_submit (mp_server_t *self, mp_request_t *req)
+static void s_on_submit (mp_coord_t *self, mp_request_t *req)
 {
     mp_run_t *run = mp_run_new (self->next_run, mp_msg_str (req->msg, 0), req->route,
-                                mp_server_on_grant, self);
+                                mp_coord_on_grant, self);
     if (!run) {
-        mp_server_reply_error (self, req, MP_ENOMEM, "out of memory creating a run");
+        mp_coord_reply_error (self, req, MP_ENOMEM, "out of memory creating a run");
         return;
     }
     size_t nargs = mp_msg_count (req->msg, 1);
@@ -54,21 +54,21 @@ static void s_on_submit (mp_server_t *self, mp_request_t *req)
     run->front_seen_ms = mp_clock_mono_ms ();
     if (zlist_size (run->args) != nargs || !zlistx_add_end (self->runs, run)) {
         mp_run_destroy (&run);
-        mp_server_reply_error (self, req, MP_ENOMEM, "out of memory creating a run");
+        mp_coord_reply_error (self, req, MP_ENOMEM, "out of memory creating a run");
         return;
     }
     self->next_run++;
     mp_info ("run %" PRIu64 " submitted from %s: %zu units", run->id, run->cwd,
              run->nunits_announced);
-    mp_server_reply_ok (self, req, run->id);
+    mp_coord_reply_ok (self, req, run->id);
 }
 
-static void s_on_plan_unit (mp_server_t *self, mp_request_t *req, mp_run_t *run)
+static void s_on_plan_unit (mp_coord_t *self, mp_request_t *req, mp_run_t *run)
 {
     size_t n = mp_msg_count (req->msg, 4);
     const char **tests = (const char **) calloc (n ? n : 1, sizeof (char *));
     if (!tests) {
-        mp_server_reply_error (self, req, MP_ENOMEM, "out of memory");
+        mp_coord_reply_error (self, req, MP_ENOMEM, "out of memory");
         return;
     }
     for (size_t i = 0; i < n; i++)
@@ -81,38 +81,38 @@ static void s_on_plan_unit (mp_server_t *self, mp_request_t *req, mp_run_t *run)
                  : (snprintf (err, sizeof err, "unknown strategy %" PRIu64, strategy), -1);
     free (tests);
     if (rc != 0)
-        mp_server_reply_error (self, req, MP_EINVAL, "%s", err);
+        mp_coord_reply_error (self, req, MP_EINVAL, "%s", err);
     else
-        mp_server_reply_ok (self, req, 0);
+        mp_coord_reply_ok (self, req, 0);
 }
 
-static void s_on_plan_end (mp_server_t *self, mp_request_t *req, mp_run_t *run)
+static void s_on_plan_end (mp_coord_t *self, mp_request_t *req, mp_run_t *run)
 {
     if (run->state != MP_RUN_PLANNING || mp_run_nunits (run) != run->nunits_announced) {
-        mp_server_reply_error (self, req, MP_ESTATE,
+        mp_coord_reply_error (self, req, MP_ESTATE,
                                "run %" PRIu64 ": plan has %zu of %zu announced units",
                                run->id, mp_run_nunits (run), run->nunits_announced);
         return;
     }
     mp_sched_seal (run->sched);
     run->state = MP_RUN_RUNNING;
-    mp_server_reply_ok (self, req, mp_agents_size (self->agents));
-    for (size_t i = 0; i < mp_agents_size (self->agents); i++)
-        mp_server_offer_runs (self, mp_agents_at (self->agents, i));
+    mp_coord_reply_ok (self, req, mp_agent_table_size (self->agents));
+    for (size_t i = 0; i < mp_agent_table_size (self->agents); i++)
+        mp_coord_offer_runs (self, mp_agent_table_at (self->agents, i));
     if (mp_sched_done (run->sched))
-        mp_server_finish_run (self, run);
+        mp_coord_finish_run (self, run);
 }
 
-static void s_on_cancel (mp_server_t *self, mp_request_t *req, mp_run_t *run)
+static void s_on_cancel (mp_coord_t *self, mp_request_t *req, mp_run_t *run)
 {
     size_t dropped = mp_sched_cancel (run->sched);
     run->cancelled = 1;
     mp_info ("run %" PRIu64 " cancelled: %zu queued units dropped", run->id, dropped);
-    mp_server_reply_ok (self, req, dropped);
-    mp_server_finish_run (self, run);
+    mp_coord_reply_ok (self, req, dropped);
+    mp_coord_finish_run (self, run);
 }
 
-void mp_server_on_run_message (mp_server_t *self, mp_request_t *req)
+void mp_coord_on_run_message (mp_coord_t *self, mp_request_t *req)
 {
     int type = mp_msg_type (req->msg);
     if (type == MP_MSG_SUBMIT) {
@@ -120,13 +120,13 @@ void mp_server_on_run_message (mp_server_t *self, mp_request_t *req)
         return;
     }
     uint64_t id = mp_msg_u64 (req->msg, 0);
-    mp_run_t *run = mp_server_find_run (self, id);
+    mp_run_t *run = mp_coord_find_run (self, id);
     if (!run || (run->state == MP_RUN_DONE && type != MP_MSG_POLL)) {
         //  Late news of an ended run (units killed at cancel) needs no answer.
         if (type == MP_MSG_UNIT_EXIT || type == MP_MSG_UNIT_STARTED
             || type == MP_MSG_ZYGOTE_EXIT)
             return;
-        mp_server_reply_error (self, req, MP_ENOENT, "no active run %" PRIu64, id);
+        mp_coord_reply_error (self, req, MP_ENOENT, "no active run %" PRIu64, id);
         return;
     }
     int from_front = zframe_eq (req->route, run->front);
@@ -138,7 +138,7 @@ void mp_server_on_run_message (mp_server_t *self, mp_request_t *req)
     case MP_MSG_POLL:
     case MP_MSG_CANCEL:
         if (!from_front) {
-            mp_server_reply_error (self, req, MP_EAUTH, "run %" PRIu64 " is not yours", id);
+            mp_coord_reply_error (self, req, MP_EAUTH, "run %" PRIu64 " is not yours", id);
             return;
         }
         break;
@@ -153,39 +153,39 @@ void mp_server_on_run_message (mp_server_t *self, mp_request_t *req)
         s_on_plan_end (self, req, run);
         break;
     case MP_MSG_POLL:
-        mp_server_on_poll (self, req, run);
+        mp_coord_on_poll (self, req, run);
         break;
     case MP_MSG_CANCEL:
         s_on_cancel (self, req, run);
         break;
     case MP_MSG_ZYGOTE_READY:
-        mp_server_on_zygote_ready (self, req, run);
+        mp_coord_on_zygote_ready (self, req, run);
         break;
     case MP_MSG_REPORT:
-        mp_server_on_report (self, req, run);
+        mp_coord_on_report (self, req, run);
         break;
     case MP_MSG_UNIT_STARTED:
-        mp_server_on_unit_started (self, req, run);
+        mp_coord_on_unit_started (self, req, run);
         break;
     case MP_MSG_UNIT_EXIT:
-        mp_server_on_unit_exit (self, req, run);
+        mp_coord_on_unit_exit (self, req, run);
         break;
     case MP_MSG_ZYGOTE_EXIT:
-        mp_server_on_zygote_exit (self, req, run);
+        mp_coord_on_zygote_exit (self, req, run);
         break;
     default:
         break;
     }
 }
 
-void mp_server_forget_run (mp_server_t *self, mp_run_t *run)
+void mp_coord_forget_run (mp_coord_t *self, mp_run_t *run)
 {
     void *handle = zlistx_find (self->runs, run);
     if (handle)
         zlistx_delete (self->runs, handle);
 }
 
-void mp_server_abandon_run (mp_server_t *self, mp_run_t *run)
+void mp_coord_abandon_run (mp_coord_t *self, mp_run_t *run)
 {
     mp_warn ("run %" PRIu64 ": no word from its front end for %d s: cancelling it", run->id,
              MP_FRONT_SILENCE_MS / 1000);
@@ -196,5 +196,5 @@ void mp_server_abandon_run (mp_server_t *self, mp_run_t *run)
     }
     mp_sched_cancel (run->sched);
     run->cancelled = 1;
-    mp_server_finish_run (self, run);
+    mp_coord_finish_run (self, run);
 }

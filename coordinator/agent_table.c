@@ -1,16 +1,16 @@
-#include "agents.h"
+#include "agent_table.h"
 
 #include "../common/array.h"
 #include "../common/clock.h"
 
-struct mp_agents_t {
-    mp_agent_t **items; //  registration order
+struct mp_agent_table_t {
+    mp_agent_entry_t **items; //  registration order
     size_t size, cap;
 };
 
-static void s_agent_destroy (mp_agent_t **agent_p)
+static void s_agent_destroy (mp_agent_entry_t **agent_p)
 {
-    mp_agent_t *agent = *agent_p;
+    mp_agent_entry_t *agent = *agent_p;
     if (!agent)
         return;
     zframe_destroy (&agent->routing_id);
@@ -20,16 +20,16 @@ static void s_agent_destroy (mp_agent_t **agent_p)
     *agent_p = NULL;
 }
 
-mp_agents_t *mp_agents_new (void)
+mp_agent_table_t *mp_agent_table_new (void)
 {
-    return (mp_agents_t *) calloc (1, sizeof (mp_agents_t));
+    return (mp_agent_table_t *) calloc (1, sizeof (mp_agent_table_t));
 }
 
-void mp_agents_destroy (mp_agents_t **self_p)
+void mp_agent_table_destroy (mp_agent_table_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    mp_agents_t *self = *self_p;
+    mp_agent_table_t *self = *self_p;
     for (size_t i = 0; i < self->size; i++)
         s_agent_destroy (&self->items[i]);
     free (self->items);
@@ -37,7 +37,7 @@ void mp_agents_destroy (mp_agents_t **self_p)
     *self_p = NULL;
 }
 
-void mp_agents_key (zframe_t *routing_id, char *key)
+void mp_agent_table_key (zframe_t *routing_id, char *key)
 {
     static const char hex[] = "0123456789abcdef";
     const uint8_t *data = zframe_data (routing_id);
@@ -49,7 +49,7 @@ void mp_agents_key (zframe_t *routing_id, char *key)
     key[out] = '\0';
 }
 
-mp_agent_t *mp_agents_find_key (mp_agents_t *self, const char *key)
+mp_agent_entry_t *mp_agent_table_find_key (mp_agent_table_t *self, const char *key)
 {
     for (size_t i = 0; i < self->size; i++)
         if (streq (self->items[i]->key, key))
@@ -57,22 +57,22 @@ mp_agent_t *mp_agents_find_key (mp_agents_t *self, const char *key)
     return NULL;
 }
 
-mp_agent_t *mp_agents_find (mp_agents_t *self, zframe_t *routing_id)
+mp_agent_entry_t *mp_agent_table_find (mp_agent_table_t *self, zframe_t *routing_id)
 {
     char key[MP_AGENT_KEY_MAX];
-    mp_agents_key (routing_id, key);
-    return mp_agents_find_key (self, key);
+    mp_agent_table_key (routing_id, key);
+    return mp_agent_table_find_key (self, key);
 }
 
-static mp_agent_t *s_agent_add (mp_agents_t *self, zframe_t *routing_id)
+static mp_agent_entry_t *s_agent_add (mp_agent_table_t *self, zframe_t *routing_id)
 {
     if (mp_array_grow ((void **) &self->items, &self->cap, self->size + 1,
                        sizeof *self->items) != 0)
         return NULL;
-    mp_agent_t *agent = (mp_agent_t *) calloc (1, sizeof *agent);
+    mp_agent_entry_t *agent = (mp_agent_entry_t *) calloc (1, sizeof *agent);
     if (!agent)
         return NULL;
-    mp_agents_key (routing_id, agent->key);
+    mp_agent_table_key (routing_id, agent->key);
     agent->routing_id = zframe_dup (routing_id);
     if (!agent->routing_id) {
         free (agent);
@@ -82,11 +82,11 @@ static mp_agent_t *s_agent_add (mp_agents_t *self, zframe_t *routing_id)
     return agent;
 }
 
-mp_agent_t *mp_agents_upsert (mp_agents_t *self, zframe_t *routing_id, const char *name,
+mp_agent_entry_t *mp_agent_table_upsert (mp_agent_table_t *self, zframe_t *routing_id, const char *name,
                               const char *hostname, size_t slots)
 {
     char *new_name = strdup (name), *new_host = strdup (hostname);
-    mp_agent_t *agent = mp_agents_find (self, routing_id);
+    mp_agent_entry_t *agent = mp_agent_table_find (self, routing_id);
     if (!agent && new_name && new_host)
         agent = s_agent_add (self, routing_id);
     if (!agent || !new_name || !new_host) {
@@ -103,7 +103,7 @@ mp_agent_t *mp_agents_upsert (mp_agents_t *self, zframe_t *routing_id, const cha
     return agent;
 }
 
-void mp_agents_remove (mp_agents_t *self, mp_agent_t *agent)
+void mp_agent_table_remove (mp_agent_table_t *self, mp_agent_entry_t *agent)
 {
     for (size_t i = 0; i < self->size; i++) {
         if (self->items[i] != agent)
@@ -116,17 +116,17 @@ void mp_agents_remove (mp_agents_t *self, mp_agent_t *agent)
     }
 }
 
-size_t mp_agents_size (mp_agents_t *self)
+size_t mp_agent_table_size (mp_agent_table_t *self)
 {
     return self->size;
 }
 
-mp_agent_t *mp_agents_at (mp_agents_t *self, size_t index)
+mp_agent_entry_t *mp_agent_table_at (mp_agent_table_t *self, size_t index)
 {
     return index < self->size ? self->items[index] : NULL;
 }
 
-size_t mp_agents_busy (mp_agents_t *self)
+size_t mp_agent_table_busy (mp_agent_table_t *self)
 {
     size_t busy = 0;
     for (size_t i = 0; i < self->size; i++)

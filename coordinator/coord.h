@@ -1,6 +1,6 @@
 //  mp-coord's one reactor: a ROUTER socket that agents and front ends connect to.
-#ifndef MP_SERVER_H
-#define MP_SERVER_H
+#ifndef MP_COORD_H
+#define MP_COORD_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -13,14 +13,14 @@ typedef struct {
     mp_key_t key;
     uint64_t heartbeat_ms;     //  agents send one this often
     uint64_t expiry_ms;        //  an agent silent this long is gone
-} mp_server_config_t;
+} mp_coord_config_t;
 
-typedef struct mp_server_t mp_server_t;
+typedef struct mp_coord_t mp_coord_t;
 
 //  Binds every endpoint; NULL with a reason in err.
-mp_server_t *mp_server_new (const mp_server_config_t *config, char *err, size_t errlen);
-void mp_server_destroy (mp_server_t **self_p);
+mp_coord_t *mp_coord_new (const mp_coord_config_t *config, char *err, size_t errlen);
+void mp_coord_destroy (mp_coord_t **self_p);
 //  Serves until interrupted (SIGINT/SIGTERM). Returns 0, or -1 on a fatal error.
-int mp_server_run (mp_server_t *self);
+int mp_coord_run (mp_coord_t *self);
 
 #endif

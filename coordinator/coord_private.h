@@ -1,0 +1,81 @@
+//  State and helpers shared by the coordinator's message handlers.
+#ifndef MP_COORD_PRIVATE_H
+#define MP_COORD_PRIVATE_H
+
+#include "../common/error.h"
+#include "../common/log.h"
+#include "../proto/wire.h"
+#include "agent_table.h"
+#include "run.h"
+#include "coord.h"
+
+struct mp_coord_t {
+    mp_coord_config_t config;
+    zsock_t *router;
+    zloop_t *loop;
+    mp_agent_table_t *agents;
+    zlistx_t *runs; //  of mp_run_t, submission order
+    uint64_t next_run;
+    uint64_t dropped; //  messages refused: bad signature, malformed, stale
+};
+
+//  The request being handled: who sent it and how to answer.
+typedef struct {
+    zframe_t *route;  //  routing id of the connection (agent or front end)
+    mp_agent_entry_t *agent; //  the agent behind that connection, or NULL
+    mp_msg_t *msg;
+} mp_request_t;
+
+//  Replies to a request (to its sender, through its connection). Takes msg.
+void mp_coord_reply (mp_coord_t *self, const mp_request_t *req, mp_msg_t **msg_p);
+//  Sends msg to a route, for the named local recipient (may be ""). Takes msg.
+void mp_coord_send (mp_coord_t *self, zframe_t *route, const char *to, uint64_t reqid,
+                     mp_msg_t **msg_p);
+void mp_coord_reply_ok (mp_coord_t *self, const mp_request_t *req, uint64_t value);
+void mp_coord_reply_error (mp_coord_t *self, const mp_request_t *req, int code,
+                            const char *fmt, ...) __attribute__ ((format (printf, 4, 5)));
+
+mp_run_t *mp_coord_find_run (mp_coord_t *self, uint64_t id);
+//  Owner name of a worker process for the sync service: "<agent key>/<sender>".
+void mp_coord_owner (const mp_request_t *req, char *owner, size_t size);
+
+//  Starts whatever units may start now, on every agent and run.
+void mp_coord_dispatch (mp_coord_t *self);
+//  Tells an agent about every running run it has not been told of.
+void mp_coord_offer_runs (mp_coord_t *self, mp_agent_entry_t *agent);
+//  An agent is gone: its units go back to the queue (once) or fail.
+void mp_coord_agent_lost (mp_coord_t *self, mp_agent_entry_t *agent, const char *why);
+//  Appends an event to a run and answers its waiting poll.
+void mp_coord_event (mp_coord_t *self, mp_run_t *run, const char *kind, const char *test,
+                      uint64_t unit, const void *data, size_t len);
+//  Answers the run's waiting poll when events are there or its deadline passed.
+void mp_coord_answer_poll (mp_coord_t *self, mp_run_t *run, int force);
+
+//  A front end polls at least this often while its run is on; silent longer, it is gone.
+#define MP_FRONT_SILENCE_MS 60000
+
+//  The run's front end is gone: nothing more starts, running units are stopped, and
+//  the run is forgotten once over.
+void mp_coord_abandon_run (mp_coord_t *self, mp_run_t *run);
+//  Removes a run (the pointer becomes invalid). Not while iterating the runs.
+void mp_coord_forget_run (mp_coord_t *self, mp_run_t *run);
+
+//  Kills, through their agents, the unit processes whose test ran past the run's timeout.
+void mp_coord_enforce_timeouts (mp_coord_t *self);
+
+//  The run is over: no unit queued or running, or it was cancelled (coord_runs.c).
+void mp_coord_finish_run (mp_coord_t *self, mp_run_t *run);
+
+//  Handlers: each takes the request (msg is still owned by the caller).
+void mp_coord_on_poll (mp_coord_t *self, mp_request_t *req, mp_run_t *run);
+void mp_coord_on_zygote_ready (mp_coord_t *self, mp_request_t *req, mp_run_t *run);
+void mp_coord_on_report (mp_coord_t *self, mp_request_t *req, mp_run_t *run);
+void mp_coord_on_unit_started (mp_coord_t *self, mp_request_t *req, mp_run_t *run);
+void mp_coord_on_unit_exit (mp_coord_t *self, mp_request_t *req, mp_run_t *run);
+void mp_coord_on_zygote_exit (mp_coord_t *self, mp_request_t *req, mp_run_t *run);
+void mp_coord_on_run_message (mp_coord_t *self, mp_request_t *req);
+void mp_coord_on_sync_message (mp_coord_t *self, mp_request_t *req);
+//  Lock grant callback for every run's sync service (arg is the coordinator).
+void mp_coord_on_grant (void *arg, const char *lock, const char *owner, uint64_t token);
+
+#endif
