@@ -2,6 +2,11 @@
 #include "msg.h"
 #include "msg_priv.h"
 
+#include "../common/error.h"
+
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +26,7 @@ typedef struct {
             void *items; //  s_buf_t for 'S'/'B', uint64_t for 'U'
             size_t count;
             size_t cap;
+            void *view; //  built by mp_msg_view: const char * or mp_bytes_t per item
         } list;
     };
 } s_field_t;
@@ -37,21 +43,85 @@ struct mp_msg_t {
     s_field_t *fields;
 };
 
-#define MP_X_SCHEMA(name, num, schema) [num] = schema,
-static const char *s_schemas[MP_MSG_TYPE_MAX] = { MP_MSG_CATALOGUE (MP_X_SCHEMA) };
-#undef MP_X_SCHEMA
-#define MP_X_NAME(name, num, schema) [num] = #name,
-static const char *s_names[MP_MSG_TYPE_MAX] = { MP_MSG_CATALOGUE (MP_X_NAME) };
+//  The catalogue, expanded into one spec per type: schema, names, docs and offsets.
+#define MP_X_CHAR(NAME, type, field, doc) #type
+#define MP_X_NAME(NAME, type, field, doc) #field,
+#define MP_X_DOC(NAME, type, field, doc) doc,
+#define MP_X_OFFSET(NAME, type, field, doc) offsetof (struct mp_##NAME##_fields, field),
+#define MP_X_TABLES(NAME, name, num, senders, scope, doc)                                \
+    static const char *const s_names_##NAME[] = { MP_FIELDS_##NAME (MP_X_NAME) NULL };   \
+    static const char *const s_docs_##NAME[] = { MP_FIELDS_##NAME (MP_X_DOC) NULL };     \
+    static const size_t s_offsets_##NAME[] = { MP_FIELDS_##NAME (MP_X_OFFSET) 0 };
+MP_MSG_CATALOGUE (MP_X_TABLES)
+#define MP_X_SPEC(NAME, name, num, senders, scope, doc)                                  \
+    [num] = { #NAME,         "" MP_FIELDS_##NAME (MP_X_CHAR), senders, scope, doc,       \
+              MP_NFIELDS_##NAME, s_names_##NAME, s_docs_##NAME, s_offsets_##NAME },
+static const mp_msg_spec_t s_specs[MP_MSG_TYPE_MAX] = { MP_MSG_CATALOGUE (MP_X_SPEC) };
+
+#undef MP_X_TABLES
+#undef MP_X_SPEC
+#undef MP_X_CHAR
 #undef MP_X_NAME
+#undef MP_X_DOC
+#undef MP_X_OFFSET
+
+const mp_msg_spec_t *mp_msg_spec (int type)
+{
+    return type > 0 && type < MP_MSG_TYPE_MAX && s_specs[type].name ? &s_specs[type] : NULL;
+}
 
 const char *mp_msg_schema (int type)
 {
-    return type > 0 && type < MP_MSG_TYPE_MAX ? s_schemas[type] : NULL;
+    const mp_msg_spec_t *spec = mp_msg_spec (type);
+    return spec ? spec->schema : NULL;
 }
 
 const char *mp_msg_name (int type)
 {
-    return type > 0 && type < MP_MSG_TYPE_MAX ? s_names[type] : NULL;
+    const mp_msg_spec_t *spec = mp_msg_spec (type);
+    return spec ? spec->name : NULL;
+}
+
+const char *mp_msg_field_name (int type, size_t index)
+{
+    const mp_msg_spec_t *spec = mp_msg_spec (type);
+    return spec && index < spec->nfields ? spec->fields[index] : NULL;
+}
+
+const char *mp_msg_field_doc (int type, size_t index)
+{
+    const mp_msg_spec_t *spec = mp_msg_spec (type);
+    return spec && index < spec->nfields ? spec->docs[index] : NULL;
+}
+
+unsigned mp_msg_senders (int type)
+{
+    const mp_msg_spec_t *spec = mp_msg_spec (type);
+    return spec ? spec->senders : 0;
+}
+
+int mp_msg_scope (int type)
+{
+    const mp_msg_spec_t *spec = mp_msg_spec (type);
+    return spec ? spec->scope : MP_SCOPE_NONE;
+}
+
+const char *mp_msg_doc (int type)
+{
+    const mp_msg_spec_t *spec = mp_msg_spec (type);
+    return spec ? spec->doc : NULL;
+}
+
+const char *mp_role_name (unsigned role)
+{
+    switch (role) {
+    case MP_ROLE_FRONT: return "front end";
+    case MP_ROLE_AGENT: return "agent";
+    case MP_ROLE_ZYGOTE: return "zygote";
+    case MP_ROLE_UNIT: return "unit process";
+    case MP_ROLE_COORD: return "coordinator";
+    default: return NULL;
+    }
 }
 
 int mp_msg_is_sync_request (int type)
@@ -98,6 +168,7 @@ static void s_field_clear (s_field_t *field)
         for (size_t i = 0; i < field->list.count; i++)
             free (items[i].data);
         free (items);
+        free (field->list.view);
     }
     else if (field->kind == 'U')
         free (field->list.items);
@@ -269,6 +340,7 @@ int mp_msg_add_list (mp_msg_t *self)
     s_field_t *field = &self->fields[self->nfields];
     field->kind = kind;
     field->list.items = NULL;
+    field->list.view = NULL;
     field->list.count = field->list.cap = 0;
     self->nfields++;
     return 0;
@@ -456,4 +528,134 @@ mp_msg_t *mp_msg_dup (const mp_msg_t *self)
 fail:
     mp_msg_destroy (&copy);
     return NULL;
+}
+
+mp_msg_t *mp_msg_pack (int type, const void *fields)
+{
+    const mp_msg_spec_t *spec = mp_msg_spec (type);
+    mp_msg_t *self = spec && fields ? mp_msg_new (type) : NULL;
+    if (!self)
+        return NULL;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < spec->nfields; i++) {
+        const void *at = (const char *) fields + spec->offsets[i];
+        switch (spec->schema[i]) {
+        case 'u': rc = mp_msg_add_u64 (self, *(const uint64_t *) at); break;
+        case 'i': rc = mp_msg_add_i64 (self, *(const int64_t *) at); break;
+        case 's': rc = mp_msg_add_str (self, *(const char *const *) at); break;
+        case 'b': {
+            const mp_bytes_t *bytes = (const mp_bytes_t *) at;
+            rc = mp_msg_add_bin (self, bytes->data, bytes->len);
+            break;
+        }
+        case 'S': {
+            const mp_strs_t *list = (const mp_strs_t *) at;
+            rc = mp_msg_add_list (self);
+            for (size_t j = 0; rc == 0 && j < list->count; j++)
+                rc = mp_msg_push_str (self, list->items[j]);
+            break;
+        }
+        case 'B': {
+            const mp_bytes_list_t *list = (const mp_bytes_list_t *) at;
+            rc = mp_msg_add_list (self);
+            for (size_t j = 0; rc == 0 && j < list->count; j++)
+                rc = mp_msg_push_bin (self, list->items[j].data, list->items[j].len);
+            break;
+        }
+        default: {
+            const mp_u64s_t *list = (const mp_u64s_t *) at;
+            rc = mp_msg_add_list (self);
+            for (size_t j = 0; rc == 0 && j < list->count; j++)
+                rc = mp_msg_push_u64 (self, list->items[j]);
+            break;
+        }
+        }
+    }
+    if (rc != 0)
+        mp_msg_destroy (&self);
+    return self;
+}
+
+//  The pointer array a view of a list of strings or bytes hands out, rebuilt each time.
+static int s_list_view (s_field_t *field)
+{
+    size_t size = field->kind == 'S' ? sizeof (const char *) : sizeof (mp_bytes_t);
+    void *view = calloc (field->list.count ? field->list.count : 1, size);
+    if (!view)
+        return MP_ENOMEM;
+    const s_buf_t *items = field->list.items;
+    for (size_t j = 0; j < field->list.count; j++) {
+        if (field->kind == 'S')
+            ((const char **) view)[j] = (const char *) items[j].data;
+        else
+            ((mp_bytes_t *) view)[j] = (mp_bytes_t) { items[j].data, items[j].len };
+    }
+    free (field->list.view);
+    field->list.view = view;
+    return MP_OK;
+}
+
+int mp_msg_view (mp_msg_t *self, int type, void *fields)
+{
+    const mp_msg_spec_t *spec = mp_msg_spec (type);
+    if (!spec || !fields || !self || self->type != type || !mp_msg_complete (self))
+        return MP_EINVAL;
+    for (size_t i = 0; i < spec->nfields; i++) {
+        void *at = (char *) fields + spec->offsets[i];
+        s_field_t *field = &self->fields[i];
+        switch (field->kind) {
+        case 'u': *(uint64_t *) at = field->u; break;
+        case 'i': *(int64_t *) at = field->i; break;
+        case 's': *(const char **) at = (const char *) field->buf.data; break;
+        case 'b': *(mp_bytes_t *) at = (mp_bytes_t) { field->buf.data, field->buf.len }; break;
+        case 'U':
+            *(mp_u64s_t *) at = (mp_u64s_t) { field->list.items, field->list.count };
+            break;
+        default:
+            if (s_list_view (field) != MP_OK)
+                return MP_ENOMEM;
+            if (field->kind == 'S')
+                *(mp_strs_t *) at = (mp_strs_t) { field->list.view, field->list.count };
+            else
+                *(mp_bytes_list_t *) at = (mp_bytes_list_t) { field->list.view,
+                                                              field->list.count };
+            break;
+        }
+    }
+    return MP_OK;
+}
+
+uint64_t mp_msg_run (const mp_msg_t *self)
+{
+    const mp_msg_spec_t *spec = self ? mp_msg_spec (self->type) : NULL;
+    return spec && spec->scope != MP_SCOPE_NONE ? mp_msg_u64 (self, 0) : 0;
+}
+
+uint64_t mp_msg_unit (const mp_msg_t *self)
+{
+    const mp_msg_spec_t *spec = self ? mp_msg_spec (self->type) : NULL;
+    return spec && spec->scope == MP_SCOPE_UNIT ? mp_msg_u64 (self, 1) : 0;
+}
+
+int mp_msg_authorise (const mp_msg_t *self, const mp_principal_t *who, char *err,
+                      size_t errlen)
+{
+    const mp_msg_spec_t *spec = self ? mp_msg_spec (self->type) : NULL;
+    const char *role = mp_role_name (who->role);
+    if (!spec || !role || !(spec->senders & who->role)) {
+        mp_set_error (err, errlen, "a %s may not send %s", role ? role : "peer of no role",
+                      spec ? spec->name : "that");
+        return MP_EAUTH;
+    }
+    if (spec->scope != MP_SCOPE_NONE && who->run_bound && mp_msg_run (self) != who->run) {
+        mp_set_error (err, errlen, "%s about run %" PRIu64 ", which is not this %s's",
+                      spec->name, mp_msg_run (self), role);
+        return MP_EAUTH;
+    }
+    if (spec->scope == MP_SCOPE_UNIT && who->unit_bound && mp_msg_unit (self) != who->unit) {
+        mp_set_error (err, errlen, "%s about unit %" PRIu64 ", which is not this %s's",
+                      spec->name, mp_msg_unit (self), role);
+        return MP_EAUTH;
+    }
+    return MP_OK;
 }

@@ -1,67 +1,106 @@
-//  The message catalogue and the in-memory message every peer builds and reads.
+//  The in-memory message every peer builds and reads, derived from the catalogue
+//  (catalogue.h): a type, a header (request id, sender, recipient, timestamp) and a
+//  body of named, typed fields. The codec (codec.h) is the only place that turns
+//  these into bytes.
 //
-//  A message is a type, a header (request id, sender, recipient, timestamp) and a
-//  body: an ordered list of fields whose types are fixed per message type by a
-//  schema string, one character per field:
-//    'u' uint64   'i' int64   's' string (UTF-8, no NUL)   'b' bytes
-//    'S' list of strings   'B' list of bytes   'U' list of uint64
-//  The codec (codec.h) is the only place that turns these into bytes.
+//  Outside proto/, fields are read and written by name: a message is built in one
+//  call from a struct with designated initializers,
+//      mp_msg_t *msg = MP_PACK (unit_exit, .run = id, .unit = u, .pid = p, .status = s);
+//  and read through a view of the same struct,
+//      mp_unit_exit_msg_t exit;
+//      if (mp_unit_exit_msg_view (msg, &exit) == MP_OK) ... exit.pid ...
+//  Strings, bytes and lists in a view point into the message and live as long as it.
 #ifndef MP_MSG_H
 #define MP_MSG_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "catalogue.h"
+
 #define MP_PROTO_VERSION 1
 
-//  X-macro: name, number, schema, then the meaning of each field.
-#define MP_MSG_CATALOGUE(X)                                                              \
-    X (OK, 1, "u")               /* value (meaning depends on the request)          */   \
-    X (ERROR, 2, "is")           /* code (mp_err_t), reason                         */   \
-    X (HELLO, 3, "sus")          /* agent name, slots, hostname          A->C       */   \
-    X (WELCOME, 4, "u")          /* heartbeat interval ms                C->A       */   \
-    X (HEARTBEAT, 5, "")         /*                                      A<->C      */   \
-    X (RUN_START, 6, "usSS")     /* run, cwd, pytest args, env "K=V"     C->A       */   \
-    X (RUN_END, 7, "u")          /* run                                  C->A       */   \
-    X (ZYGOTE_READY, 8, "uus")   /* run, tests collected, error or ""    Z->A->C    */   \
-    X (UNIT, 9, "uusS")          /* run, unit, group, test ids           C->A->Z    */   \
-    X (UNIT_STARTED, 10, "uuu")  /* run, unit, pid                       Z->A->C    */   \
-    X (UNIT_EXIT, 11, "uuui")    /* run, unit, pid, status (code, -sig)  Z|A->C     */   \
-    X (ZYGOTE_EXIT, 12, "ui")    /* run, status (code, or -signal)       A->C       */   \
-    X (REPORT, 13, "uussb")      /* run, unit, kind, test id, data       U->A->C    */   \
-    X (SUBMIT, 14, "sSuu")       /* cwd, args, units, test timeout ms: OK(run)  F->C */   \
-    X (PLAN_UNIT, 15, "uusuS")   /* run, unit, group, strategy, test ids F->C       */   \
-    X (PLAN_END, 16, "u")        /* run: the plan is complete, start it  F->C       */   \
-    X (POLL, 17, "uuu")          /* run, after seq, wait ms              F->C       */   \
-    X (EVENTS, 18, "uSSUB")      /* first seq, kinds, test ids, units, data  C->F   */   \
-    X (CANCEL, 19, "u")          /* run: start nothing more, stop units  F->C       */   \
-    X (BOARD_GET, 20, "ub")      /* run, key                  -> VALUE               */   \
-    X (BOARD_SET, 21, "ubb")     /* run, key, value           -> OK                  */   \
-    X (BOARD_DEL, 22, "ub")      /* run, key                  -> OK(found)           */   \
-    X (BOARD_POP, 23, "ub")      /* run, key                  -> VALUE               */   \
-    X (BOARD_SETDEFAULT, 24, "ubb") /* run, key, value        -> VALUE(existed, value) */ \
-    X (BOARD_ITEMS, 25, "u")     /* run                       -> ITEMS               */   \
-    X (VALUE, 26, "ub")          /* found, value                                     */   \
-    X (ITEMS, 27, "BB")          /* keys, values                                     */   \
-    X (LOCK_ACQUIRE, 28, "us")   /* run, name  -> OK once granted (FIFO)             */   \
-    X (LOCK_RELEASE, 29, "us")   /* run, name  -> OK, or ERROR when not the holder   */   \
-    X (TRAIL, 30, "uss")         /* run, name, state -> OK(1 first start/last finish)*/   \
-    X (KILL, 31, "uuu")          /* run, unit, pid: a test timed out     C->A       */   \
-    X (AGENTS, 32, "")           /* -> OK(agents registered)             F->C       */
-
 typedef enum {
-#define MP_X_ENUM(name, num, schema) MP_MSG_##name = num,
+#define MP_X_ENUM(NAME, name, num, senders, scope, doc) MP_MSG_##NAME = num,
     MP_MSG_CATALOGUE (MP_X_ENUM)
 #undef MP_X_ENUM
     MP_MSG_TYPE_MAX
 } mp_msg_type_t;
 
+//  Field index constants, MP_F_<NAME>_<field>, and MP_NFIELDS_<NAME>.
+#define MP_X_FIELD_INDEX(NAME, type, field, doc) MP_F_##NAME##_##field,
+#define MP_X_FIELD_ENUM(NAME, name, num, senders, scope, doc)                            \
+    enum { MP_FIELDS_##NAME (MP_X_FIELD_INDEX) MP_NFIELDS_##NAME };
+MP_MSG_CATALOGUE (MP_X_FIELD_ENUM)
+#undef MP_X_FIELD_ENUM
+#undef MP_X_FIELD_INDEX
+
+//  Views of the field types that are not plain numbers or strings.
+typedef struct {
+    const void *data;
+    size_t len;
+} mp_bytes_t;
+typedef struct {
+    const char *const *items;
+    size_t count;
+} mp_strs_t;
+typedef struct {
+    const mp_bytes_t *items;
+    size_t count;
+} mp_bytes_list_t;
+typedef struct {
+    const uint64_t *items;
+    size_t count;
+} mp_u64s_t;
+
+#define MP_CTYPE_u uint64_t
+#define MP_CTYPE_i int64_t
+#define MP_CTYPE_s const char *
+#define MP_CTYPE_b mp_bytes_t
+#define MP_CTYPE_S mp_strs_t
+#define MP_CTYPE_B mp_bytes_list_t
+#define MP_CTYPE_U mp_u64s_t
+
+//  One struct per message, mp_<name>_msg_t, its fields named as in the catalogue.
+//  (The trailing member keeps the structs of field-less messages legal C.)
+#define MP_X_MEMBER(NAME, type, field, doc) MP_CTYPE_##type field;
+#define MP_X_STRUCT(NAME, name, num, senders, scope, doc)                                \
+    typedef struct mp_##NAME##_fields {                                                  \
+        MP_FIELDS_##NAME (MP_X_MEMBER) char end_;                                        \
+    } mp_##name##_msg_t;
+MP_MSG_CATALOGUE (MP_X_STRUCT)
+#undef MP_X_STRUCT
+#undef MP_X_MEMBER
+
+//  A message type as the catalogue describes it.
+typedef struct {
+    const char *name;           //  "UNIT_EXIT"
+    const char *schema;         //  one type character per field
+    unsigned senders;           //  MP_ROLE_* bits
+    int scope;                  //  mp_scope_t
+    const char *doc;
+    size_t nfields;
+    const char *const *fields;  //  field names
+    const char *const *docs;    //  field meanings
+    const size_t *offsets;      //  of each field in the message's struct
+} mp_msg_spec_t;
+
+//  The catalogue entry of a type; NULL when the type is unknown.
+const mp_msg_spec_t *mp_msg_spec (int type);
 //  Schema and name of a message type; NULL when the type is unknown.
 const char *mp_msg_schema (int type);
 const char *mp_msg_name (int type);
-
+//  The catalogue one value at a time, for the client library's callers (ctypes):
+//  field names and meanings by index (NULL past the last), senders and scope.
+const char *mp_msg_field_name (int type, size_t index);
+const char *mp_msg_field_doc (int type, size_t index);
+unsigned mp_msg_senders (int type);
+int mp_msg_scope (int type);
+const char *mp_msg_doc (int type);
 //  1 when the type is a request to a run's sync service (board, lock, trail).
 int mp_msg_is_sync_request (int type);
+//  Name of a role bit ("front end", "agent", ...); NULL for anything else.
+const char *mp_role_name (unsigned role);
 
 typedef struct mp_msg_t mp_msg_t;
 
@@ -111,5 +150,48 @@ size_t mp_msg_count (const mp_msg_t *self, size_t field); //  elements of a list
 const char *mp_msg_str_at (const mp_msg_t *self, size_t field, size_t index);
 const void *mp_msg_bin_at (const mp_msg_t *self, size_t field, size_t index, size_t *len);
 uint64_t mp_msg_u64_at (const mp_msg_t *self, size_t field, size_t index);
+
+//  A new message of type with every field taken from the type's struct (fields points
+//  to one). Copies everything. NULL when the type is unknown or memory runs out.
+mp_msg_t *mp_msg_pack (int type, const void *fields);
+//  Fills the type's struct (fields points to one) from a complete message of that
+//  type. MP_OK, or MP_EINVAL when the message is of another type or incomplete, or
+//  MP_ENOMEM. What it points to belongs to the message.
+int mp_msg_view (mp_msg_t *self, int type, void *fields);
+
+//  The rights a sender has, as its daemon established them: its role, and the run
+//  (and unit) it belongs to when it is bound to one.
+typedef struct {
+    unsigned role;    //  one MP_ROLE_* bit
+    int run_bound;    //  1: may touch only run
+    uint64_t run;
+    int unit_bound;   //  1: may touch only unit (of run)
+    uint64_t unit;
+} mp_principal_t;
+
+//  Applies the catalogue to a message from a sender: its role must be among the
+//  type's senders, and a scoped message must name the run (and unit) the sender is
+//  bound to. MP_OK, or MP_EAUTH with the reason in err.
+int mp_msg_authorise (const mp_msg_t *self, const mp_principal_t *who, char *err,
+                      size_t errlen);
+//  The run (and unit) a scoped message names; 0 for what its scope lacks.
+uint64_t mp_msg_run (const mp_msg_t *self);
+uint64_t mp_msg_unit (const mp_msg_t *self);
+
+//  Typed forms of both, one pair per message: mp_<name>_msg_pack/_view.
+#define MP_X_TYPED(NAME, name, num, senders, scope, doc)                                 \
+    static inline mp_msg_t *mp_##name##_msg_pack (const mp_##name##_msg_t *fields)      \
+    {                                                                                    \
+        return mp_msg_pack (MP_MSG_##NAME, fields);                                      \
+    }                                                                                    \
+    static inline int mp_##name##_msg_view (mp_msg_t *msg, mp_##name##_msg_t *fields)   \
+    {                                                                                    \
+        return mp_msg_view (msg, MP_MSG_##NAME, fields);                                 \
+    }
+MP_MSG_CATALOGUE (MP_X_TYPED)
+#undef MP_X_TYPED
+
+//  A message in one call, fields by name: MP_PACK (run_end, .run = 7).
+#define MP_PACK(name, ...) mp_##name##_msg_pack (&(const mp_##name##_msg_t) { __VA_ARGS__ })
 
 #endif
