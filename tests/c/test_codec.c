@@ -790,22 +790,25 @@ static void test_limits (void)
     mp_msg_destroy (&msg);
 }
 
-int main (void)
+static const mp_test_t tests[] = {
+    MP_TEST (test_roundtrip_every_type),
+    MP_TEST (test_encode),
+    MP_TEST (test_frames_and_mac),
+    MP_TEST (test_truncation_and_trailing),
+    MP_TEST (test_huge_counts),
+    MP_TEST (test_structure),
+    MP_TEST (test_header_fields),
+    MP_TEST (test_timestamps),
+    MP_TEST (test_wrong_field_types),
+    MP_TEST (test_limits),
+    { NULL, NULL },
+};
+
+int main (int argc, char **argv)
 {
     s_key.len = 32;
     memcpy (s_key.bytes, "0123456789abcdef0123456789abcdef", 32);
     s_limits = mp_limits_default;
     s_limits.max_skew_ms = 0;
-    RUN_TEST (test_roundtrip_every_type);
-    RUN_TEST (test_encode);
-    RUN_TEST (test_frames_and_mac);
-    RUN_TEST (test_truncation_and_trailing);
-    RUN_TEST (test_huge_counts);
-    RUN_TEST (test_structure);
-    RUN_TEST (test_header_fields);
-    RUN_TEST (test_timestamps);
-    RUN_TEST (test_wrong_field_types);
-    RUN_TEST (test_limits);
-    printf ("test_codec: 10 tests passed\n");
-    return 0;
+    return mp_test_main (tests, argc, argv);
 }

@@ -45,10 +45,10 @@ static void test_verify (void)
     ASSERT_EQ (mp_hmac (NULL, "a", 1, NULL, 0, mac), -1);
 }
 
-int main (void)
-{
-    RUN_TEST (test_rfc4231);
-    RUN_TEST (test_verify);
-    printf ("test_hmac: 2 tests passed\n");
-    return 0;
-}
+static const mp_test_t tests[] = {
+    MP_TEST (test_rfc4231),
+    MP_TEST (test_verify),
+    { NULL, NULL },
+};
+
+MP_TEST_MAIN (tests)

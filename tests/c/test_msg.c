@@ -208,14 +208,14 @@ static void test_sync_requests (void)
     ASSERT_EQ (count, 9);
 }
 
-int main (void)
-{
-    RUN_TEST (test_catalogue);
-    RUN_TEST (test_header);
-    RUN_TEST (test_build_and_read);
-    RUN_TEST (test_lists);
-    RUN_TEST (test_dup);
-    RUN_TEST (test_sync_requests);
-    printf ("test_msg: 6 tests passed\n");
-    return 0;
-}
+static const mp_test_t tests[] = {
+    MP_TEST (test_catalogue),
+    MP_TEST (test_header),
+    MP_TEST (test_build_and_read),
+    MP_TEST (test_lists),
+    MP_TEST (test_dup),
+    MP_TEST (test_sync_requests),
+    { NULL, NULL },
+};
+
+MP_TEST_MAIN (tests)

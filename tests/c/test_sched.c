@@ -414,25 +414,23 @@ test_many_groups (void)
     mp_sched_destroy (&s);
 }
 
-int
-main (void)
-{
-    fprintf (stderr, "test_sched\n");
-    RUN_TEST (test_strategy_names);
-    RUN_TEST (test_add_errors);
-    RUN_TEST (test_empty);
-    RUN_TEST (test_free_units_start_while_busy);
-    RUN_TEST (test_big_serial_group_first);
-    RUN_TEST (test_plan_order_stable);
-    RUN_TEST (test_isolated_free_barrier);
-    RUN_TEST (test_isolated_free_more_units_than_slots);
-    RUN_TEST (test_isolated_serial_waits_for_drain);
-    RUN_TEST (test_second_isolated_group_waits);
-    RUN_TEST (test_ungrouped_never_isolated);
-    RUN_TEST (test_requeue_free);
-    RUN_TEST (test_requeue_isolated);
-    RUN_TEST (test_cancel);
-    RUN_TEST (test_many_groups);
-    fprintf (stderr, "ok\n");
-    return 0;
-}
+static const mp_test_t tests[] = {
+    MP_TEST (test_strategy_names),
+    MP_TEST (test_add_errors),
+    MP_TEST (test_empty),
+    MP_TEST (test_free_units_start_while_busy),
+    MP_TEST (test_big_serial_group_first),
+    MP_TEST (test_plan_order_stable),
+    MP_TEST (test_isolated_free_barrier),
+    MP_TEST (test_isolated_free_more_units_than_slots),
+    MP_TEST (test_isolated_serial_waits_for_drain),
+    MP_TEST (test_second_isolated_group_waits),
+    MP_TEST (test_ungrouped_never_isolated),
+    MP_TEST (test_requeue_free),
+    MP_TEST (test_requeue_isolated),
+    MP_TEST (test_cancel),
+    MP_TEST (test_many_groups),
+    { NULL, NULL },
+};
+
+MP_TEST_MAIN (tests)

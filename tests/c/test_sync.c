@@ -452,20 +452,18 @@ test_no_callback (void)
     mp_sync_destroy (&sync);
 }
 
-int
-main (void)
-{
-    fprintf (stderr, "test_sync\n");
-    RUN_TEST (test_board_basics);
-    RUN_TEST (test_board_many_keys);
-    RUN_TEST (test_board_churn);
-    RUN_TEST (test_lock_fifo);
-    RUN_TEST (test_lock_owner_gone);
-    RUN_TEST (test_trail_truth_table);
-    RUN_TEST (test_trail_ten_owners);
-    RUN_TEST (test_trail_owner_gone);
-    RUN_TEST (test_trail_finish_from_other_owner);
-    RUN_TEST (test_no_callback);
-    fprintf (stderr, "ok\n");
-    return 0;
-}
+static const mp_test_t tests[] = {
+    MP_TEST (test_board_basics),
+    MP_TEST (test_board_many_keys),
+    MP_TEST (test_board_churn),
+    MP_TEST (test_lock_fifo),
+    MP_TEST (test_lock_owner_gone),
+    MP_TEST (test_trail_truth_table),
+    MP_TEST (test_trail_ten_owners),
+    MP_TEST (test_trail_owner_gone),
+    MP_TEST (test_trail_finish_from_other_owner),
+    MP_TEST (test_no_callback),
+    { NULL, NULL },
+};
+
+MP_TEST_MAIN (tests)

@@ -9,6 +9,7 @@
 #include "../c/testing.h"
 
 static const char *s_coord;
+static char s_dir[] = "/tmp/mp-hostile-XXXXXX";
 
 static pid_t s_spawn (char *const argv[], int quiet)
 {
@@ -54,7 +55,7 @@ static int s_readable (zsock_t *sock, int timeout_ms)
     return which != NULL;
 }
 
-static void test_garbage_is_dropped_and_service_goes_on (const char *dir)
+static void s_garbage_is_dropped_and_service_goes_on (const char *dir)
 {
     char key_path[512], endpoint[600];
     snprintf (key_path, sizeof key_path, "%s/key", dir);
@@ -128,18 +129,31 @@ static void test_refuses_open_address_without_key (void)
     ASSERT_EQ (WEXITSTATUS (status), 2);
 }
 
+static void test_garbage_is_dropped_and_service_goes_on (void)
+{
+    zsys_init ();
+    s_garbage_is_dropped_and_service_goes_on (s_dir);
+}
+
+static const mp_test_t tests[] = {
+    MP_TEST (test_garbage_is_dropped_and_service_goes_on),
+    MP_TEST (test_refuses_open_address_without_key),
+    { NULL, NULL },
+};
+
+//  The mp-coord path is ours; any further arguments are the runner's.
 int main (int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf (stderr, "usage: %s PATH-TO-mp-coord\n", argv[0]);
+    if (argc < 2 || argv[1][0] == '-') {
+        fprintf (stderr, "usage: %s PATH-TO-mp-coord [--list] [NAME...]\n", argv[0]);
         return 2;
     }
     s_coord = argv[1];
-    zsys_init ();
-    char dir[] = "/tmp/mp-hostile-XXXXXX";
-    ASSERT_NOT_NULL (mkdtemp (dir));
-    RUN_TEST_ARG (test_garbage_is_dropped_and_service_goes_on, dir);
-    RUN_TEST (test_refuses_open_address_without_key);
-    rmdir (dir);
-    return 0;
+    //  zsys_init () is left to the test: the zmq context's threads would not survive the
+    //  fork into it.
+    ASSERT_NOT_NULL (mkdtemp (s_dir));
+    argv[1] = argv[0];
+    int rc = mp_test_main (tests, argc - 1, argv + 1);
+    rmdir (s_dir);
+    return rc;
 }
