@@ -17,6 +17,7 @@ import pytest
 from _pytest.reports import TestReport
 
 from . import plan as mpplan
+from . import wire
 from .wire import Client, WireError, generate_key
 
 POLL_WAIT_MS = 1000
@@ -105,8 +106,24 @@ class Daemons:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def check_handlers(cls):
+    """Raises unless cls has one event_<kind> method per event kind of the library,
+    and no other: a kind added to proto/events.h needs its replay here."""
+    handlers = {name[len("event_"):] for name in dir(cls) if name.startswith("event_")}
+    missing = [kind for kind in wire.EVENT_KINDS if kind not in handlers]
+    extra = sorted(handlers - set(wire.EVENT_KINDS))
+    if missing or extra:
+        raise TypeError("%s: %s" % (cls.__name__, "; ".join(
+            ["no handler event_%s for event kind %r" % (kind, kind) for kind in missing]
+            + ["handler event_%s for no event kind" % kind for kind in extra])))
+
+
 class FrontEnd:
     def __init__(self, config, np):
+        try:
+            check_handlers(type(self))
+        except WireError as error:
+            raise pytest.UsageError("pytest-mp: %s" % error) from None
         self.config = config
         self.np = np
         self.membership = {}
@@ -115,6 +132,7 @@ class FrontEnd:
         self.items = {}
         self.pending = {}  # nodeid -> replay calls waiting for its logfinish
         self.errors = []
+        self.done = False  # the run's last event has been replayed
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(self, session, config, items):
@@ -165,7 +183,7 @@ class FrontEnd:
         wanted = self.config.getoption("mp_min_agents")
         deadline = time.monotonic() + self.config.getoption("mp_wait")
         while True:
-            (agents,) = client.request("AGENTS", timeout=REQUEST_TIMEOUT_MS)
+            agents = client.request("AGENTS", timeout=REQUEST_TIMEOUT_MS).value
             if agents >= wanted:
                 return
             if daemons is not None:
@@ -179,19 +197,19 @@ class FrontEnd:
         run = None
         try:
             self._wait_for_agents(client, daemons)
-            (run,) = client.request(
-                "SUBMIT", str(self.config.invocation_params.dir),
-                list(self.config.invocation_params.args), len(units),
-                int(self.config.getoption("mp_timeout") * 1000),
+            run = client.request(
+                "SUBMIT", cwd=str(self.config.invocation_params.dir),
+                args=list(self.config.invocation_params.args), units=len(units),
+                timeout_ms=int(self.config.getoption("mp_timeout") * 1000),
                 timeout=REQUEST_TIMEOUT_MS,
-            )
+            ).value
             for unit in units:
                 client.request(
-                    "PLAN_UNIT", run, unit.id, unit.group,
-                    mpplan.STRATEGY_NUMBER[unit.strategy], unit.nodeids,
+                    "PLAN_UNIT", run=run, unit=unit.id, group=unit.group,
+                    strategy=mpplan.STRATEGY_NUMBER[unit.strategy], tests=unit.nodeids,
                     timeout=REQUEST_TIMEOUT_MS,
                 )
-            client.request("PLAN_END", run, timeout=REQUEST_TIMEOUT_MS)
+            client.request("PLAN_END", run=run, timeout=REQUEST_TIMEOUT_MS)
             self._follow(session, client, run, daemons)
         except (WireError, RuntimeError) as error:
             detail = ""
@@ -207,7 +225,7 @@ class FrontEnd:
         except KeyboardInterrupt:
             if run is not None:
                 try:
-                    client.request("CANCEL", run, timeout=2000)
+                    client.request("CANCEL", run=run, timeout=2000)
                 except WireError:
                     pass
             raise
@@ -218,44 +236,62 @@ class FrontEnd:
         seq = 0
         cancelled = False
         while True:
-            _, kinds, tests, unit_ids, datas = client.request(
-                "POLL", run, seq, POLL_WAIT_MS, timeout=POLL_WAIT_MS + REQUEST_TIMEOUT_MS
+            events = client.request(
+                "POLL", run=run, after=seq, wait_ms=POLL_WAIT_MS,
+                timeout=POLL_WAIT_MS + REQUEST_TIMEOUT_MS,
             )
-            for kind, nodeid, unit_id, data in zip(kinds, tests, unit_ids, datas):
+            for kind, nodeid, unit_id, data in zip(
+                events.kinds, events.tests, events.units, events.data
+            ):
                 seq += 1
-                if kind == "done":
+                self._on_event(kind, nodeid, unit_id, data)
+                if self.done:
                     # Acknowledges every event, so the coordinator can let the run go.
                     try:
-                        client.request("POLL", run, seq, 0, timeout=REQUEST_TIMEOUT_MS)
+                        client.request("POLL", run=run, after=seq, wait_ms=0,
+                                       timeout=REQUEST_TIMEOUT_MS)
                     except WireError:
                         pass
                     return
-                self._on_event(kind, nodeid, unit_id, data)
             if daemons is not None:
                 daemons.check()
             stop = session.shouldfail or session.shouldstop or self.errors
             if stop and not cancelled:
-                client.request("CANCEL", run, timeout=REQUEST_TIMEOUT_MS)
+                client.request("CANCEL", run=run, timeout=REQUEST_TIMEOUT_MS)
                 cancelled = True
 
     # Replay ---------------------------------------------------------------------
 
     def _on_event(self, kind, nodeid, unit_id, data):
-        hook = self.config.hook
-        if kind == "logstart":
-            location = tuple(json.loads(data)["location"])
-            self.pending[nodeid] = [("logstart", location)]
-        elif kind == "logreport":
-            report = hook.pytest_report_from_serializable(config=self.config, data=json.loads(data))
-            self.pending.setdefault(nodeid, []).append(("logreport", report))
-        elif kind == "logfinish":
-            self._flush(nodeid)
-        elif kind == "warning":
-            self._replay_warning(nodeid, json.loads(data))
-        elif kind == "crash":
-            self._replay_crash(nodeid, unit_id, data.decode("utf-8", "replace"))
-        elif kind == "error":
-            self.errors.append(data.decode("utf-8", "replace"))
+        # A kind this library does not know (a newer coordinator's) is ignored.
+        handler = getattr(self, "event_" + kind, None)
+        if handler is not None:
+            handler(nodeid, unit_id, data)
+
+    def event_logstart(self, nodeid, unit_id, data):
+        location = tuple(json.loads(data)["location"])
+        self.pending[nodeid] = [("logstart", location)]
+
+    def event_logreport(self, nodeid, unit_id, data):
+        report = self.config.hook.pytest_report_from_serializable(
+            config=self.config, data=json.loads(data)
+        )
+        self.pending.setdefault(nodeid, []).append(("logreport", report))
+
+    def event_logfinish(self, nodeid, unit_id, data):
+        self._flush(nodeid)
+
+    def event_warning(self, nodeid, unit_id, data):
+        self._replay_warning(nodeid, json.loads(data))
+
+    def event_crash(self, nodeid, unit_id, data):
+        self._replay_crash(nodeid, unit_id, data.decode("utf-8", "replace"))
+
+    def event_error(self, nodeid, unit_id, data):
+        self.errors.append(data.decode("utf-8", "replace"))
+
+    def event_done(self, nodeid, unit_id, data):
+        self.done = True
 
     def _flush(self, nodeid):
         hook = self.config.hook

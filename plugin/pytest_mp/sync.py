@@ -25,44 +25,42 @@ class MessageBoard:
         self._client = client
         self._run = run
 
-    def _request(self, name, *fields):
-        return self._client.request(name, self._run, *fields)
+    def _request(self, name, **fields):
+        return self._client.request(name, run=self._run, **fields)
 
     def __getitem__(self, key):
-        found, value = self._request("BOARD_GET", _key(key))
-        if not found:
+        reply = self._request("BOARD_GET", key=_key(key))
+        if not reply.found:
             raise KeyError(key)
-        return pickle.loads(value)
+        return pickle.loads(reply.value)
 
     def get(self, key, default=None):
-        found, value = self._request("BOARD_GET", _key(key))
-        return pickle.loads(value) if found else default
+        reply = self._request("BOARD_GET", key=_key(key))
+        return pickle.loads(reply.value) if reply.found else default
 
     def __setitem__(self, key, value):
-        self._request("BOARD_SET", _key(key), pickle.dumps(value))
+        self._request("BOARD_SET", key=_key(key), value=pickle.dumps(value))
 
     def __delitem__(self, key):
-        (found,) = self._request("BOARD_DEL", _key(key))
-        if not found:
+        if not self._request("BOARD_DEL", key=_key(key)).value:
             raise KeyError(key)
 
     def __contains__(self, key):
-        found, _ = self._request("BOARD_GET", _key(key))
-        return bool(found)
+        return bool(self._request("BOARD_GET", key=_key(key)).found)
 
     def pop(self, key, *default):
         if len(default) > 1:
             raise TypeError("pop expected at most 2 arguments, got %d" % (1 + len(default)))
-        found, value = self._request("BOARD_POP", _key(key))
-        if found:
-            return pickle.loads(value)
+        reply = self._request("BOARD_POP", key=_key(key))
+        if reply.found:
+            return pickle.loads(reply.value)
         if default:
             return default[0]
         raise KeyError(key)
 
     def setdefault(self, key, default=None):
-        _, value = self._request("BOARD_SETDEFAULT", _key(key), pickle.dumps(default))
-        return pickle.loads(value)
+        reply = self._request("BOARD_SETDEFAULT", key=_key(key), value=pickle.dumps(default))
+        return pickle.loads(reply.value)
 
     def update(self, other=(), **kwargs):
         pairs = other.items() if hasattr(other, "items") else other
@@ -70,8 +68,8 @@ class MessageBoard:
             self[key] = value
 
     def _items(self):
-        keys, values = self._request("BOARD_ITEMS")
-        return [(pickle.loads(k), pickle.loads(v)) for k, v in zip(keys, values)]
+        items = self._request("BOARD_ITEMS")
+        return [(pickle.loads(k), pickle.loads(v)) for k, v in zip(items.keys, items.values)]
 
     def items(self):
         return self._items()
@@ -86,8 +84,7 @@ class MessageBoard:
         return iter(self.keys())
 
     def __len__(self):
-        keys, _ = self._request("BOARD_ITEMS")
-        return len(keys)
+        return len(self._request("BOARD_ITEMS").keys)
 
     def copy(self):
         return dict(self._items())
@@ -107,12 +104,12 @@ class Lock:
     def acquire(self, blocking=True, timeout=-1):
         if not blocking or timeout != -1:
             raise NotImplementedError("mp_lock waits until it is granted")
-        self._client.request("LOCK_ACQUIRE", self._run, self._name)
+        self._client.request("LOCK_ACQUIRE", run=self._run, name=self._name)
         return True
 
     def release(self):
         try:
-            self._client.request("LOCK_RELEASE", self._run, self._name)
+            self._client.request("LOCK_RELEASE", run=self._run, name=self._name)
         except WireError as error:
             raise RuntimeError(str(error)) from None
 
@@ -144,10 +141,10 @@ def make_trail(lock, step):
 def remote_step(client, run):
     def step(name, state):
         try:
-            (first_or_last,) = client.request("TRAIL", run, name, state)
+            reply = client.request("TRAIL", run=run, name=name, state=state)
         except WireError as error:
             raise ValueError(str(error)) from None
-        return bool(first_or_last)
+        return bool(reply.value)  # 1 for the first start or the last finish
 
     return step
 

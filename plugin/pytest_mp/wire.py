@@ -1,17 +1,39 @@
 """The wire, reached through the project's C client library (libmpclient.so) with
-ctypes: build messages by type name, send them signed, read replies as lists."""
+ctypes. The message catalogue (proto/catalogue.h) is read from the library when it
+is loaded: messages are built with their fields by name and read back as named
+tuples, one class per message type. Event kinds and peer names come from it too.
 
+The library is loaded on first use, so that a plain pytest run never needs it:
+CATALOGUE, NUMBERS, MESSAGES, ROLES and EVENT_KINDS load it when first read."""
+
+import collections
 import ctypes
 import os
 import sys
 
 _lib = None
-TYPES = {}  # message name -> number
-SCHEMAS = {}  # message number -> schema string
+PEER_NAME_MAX = 32  # MP_PEER_NAME_MAX: the buffer the peer-name functions fill
+
+# Set by _load_catalogue, and looked up through __getattr__ until then:
+#   CATALOGUE        message name -> MessageSpec
+#   NUMBERS          message number -> name
+#   MESSAGES         message name -> its namedtuple class
+#   ROLES            role bit -> name ("front end", ...)
+#   EVENT_KINDS      event kind names, in the library's order
+#   EVENT_REPORTERS  event kind name -> role bit of who reports it
+_LAZY = ("CATALOGUE", "NUMBERS", "MESSAGES", "ROLES", "EVENT_KINDS", "EVENT_REPORTERS")
+
+MessageSpec = collections.namedtuple(
+    "MessageSpec", "number name schema fields docs senders scope doc tuple"
+)
 
 
 class WireError(Exception):
     """A request failed: no answer, a refused message, or an ERROR reply."""
+
+
+class _Peer(ctypes.Structure):
+    _fields_ = [("role", ctypes.c_uint), ("id", ctypes.c_uint64)]
 
 
 def _find_library():
@@ -34,11 +56,23 @@ def lib():
     global _lib
     if _lib is not None:
         return _lib
-    so = ctypes.CDLL(_find_library())
+    path = _find_library()
+    so = ctypes.CDLL(path)
     P, S, U, I, Z = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_uint64, ctypes.c_int, ctypes.c_size_t
     signatures = {
         "mp_msg_schema": (S, [I]),
         "mp_msg_name": (S, [I]),
+        "mp_msg_field_name": (S, [I, Z]),
+        "mp_msg_field_doc": (S, [I, Z]),
+        "mp_msg_senders": (ctypes.c_uint, [I]),
+        "mp_msg_scope": (I, [I]),
+        "mp_msg_doc": (S, [I]),
+        "mp_role_name": (S, [ctypes.c_uint]),
+        "mp_event_name": (S, [I]),
+        "mp_event_reporter": (ctypes.c_uint, [I]),
+        "mp_peer_zygote_name": (None, [U, ctypes.c_char_p]),
+        "mp_peer_unit_name": (None, [U, ctypes.c_char_p]),
+        "mp_peer_parse": (I, [S, ctypes.POINTER(_Peer)]),
         "mp_msg_new": (P, [I]),
         "mpc_msg_free": (None, [P]),
         "mp_msg_type": (I, [P]),
@@ -69,17 +103,91 @@ def lib():
         "mpc_error": (S, [P]),
         "mpc_key_generate": (I, [S, ctypes.c_char_p, Z]),
     }
+    missing = [name for name in signatures if not hasattr(so, name)]
+    if missing:
+        # A library older than the catalogue (or built without part of proto/):
+        # nothing here may guess what it would have said.
+        raise WireError("%s does not export %s; rebuild it and run `make setup`"
+                        % (path, ", ".join(missing)))
     for name, (restype, argtypes) in signatures.items():
         fn = getattr(so, name)
         fn.restype = restype
         fn.argtypes = argtypes
-    for number in range(1, 256):
-        name = so.mp_msg_name(number)
-        if name:
-            TYPES[name.decode()] = number
-            SCHEMAS[number] = so.mp_msg_schema(number).decode()
+    _load_catalogue(so)
     _lib = so
     return so
+
+
+def _text(raw):
+    return raw.decode() if raw is not None else None
+
+
+def _load_catalogue(so):
+    global CATALOGUE, NUMBERS, MESSAGES, ROLES, EVENT_KINDS, EVENT_REPORTERS
+    catalogue, numbers = {}, {}
+    for number in range(1, 256):
+        name = _text(so.mp_msg_name(number))
+        if not name:
+            continue
+        fields, docs = [], []
+        while True:
+            field = _text(so.mp_msg_field_name(number, len(fields)))
+            if field is None:
+                break
+            fields.append(field)
+            docs.append(_text(so.mp_msg_field_doc(number, len(docs))))
+        schema = _text(so.mp_msg_schema(number))
+        if len(schema) != len(fields) or "timeout" in fields:
+            # request() takes its timeout among the fields' keywords.
+            raise WireError("catalogue entry %s: fields %s, schema %r" % (name, fields, schema))
+        catalogue[name] = MessageSpec(
+            number, name, schema, tuple(fields), tuple(docs), so.mp_msg_senders(number),
+            so.mp_msg_scope(number), _text(so.mp_msg_doc(number)),
+            collections.namedtuple(name, fields),
+        )
+        numbers[number] = name
+    roles, bit = {}, 1
+    while _text(so.mp_role_name(bit)):
+        roles[bit] = _text(so.mp_role_name(bit))
+        bit <<= 1
+    kinds, reporters = [], {}
+    while _text(so.mp_event_name(len(kinds) + 1)):
+        kind = len(kinds) + 1
+        kinds.append(_text(so.mp_event_name(kind)))
+        reporters[kinds[-1]] = so.mp_event_reporter(kind)
+    CATALOGUE, NUMBERS, ROLES = catalogue, numbers, roles
+    MESSAGES = {name: entry.tuple for name, entry in catalogue.items()}
+    EVENT_KINDS, EVENT_REPORTERS = tuple(kinds), reporters
+
+
+def __getattr__(name):
+    # The catalogue's module globals, filled when the library is first loaded.
+    if name in _LAZY:
+        lib()
+        return globals()[name]
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))
+
+
+def zygote_name(run):
+    """The routing id of a run's zygote."""
+    name = ctypes.create_string_buffer(PEER_NAME_MAX)
+    lib().mp_peer_zygote_name(int(run), name)
+    return name.value.decode()
+
+
+def unit_name(pid):
+    """The routing id of a unit process."""
+    name = ctypes.create_string_buffer(PEER_NAME_MAX)
+    lib().mp_peer_unit_name(int(pid), name)
+    return name.value.decode()
+
+
+def parse_peer(name):
+    """(role bit, run or pid) of a local peer's name; None when it names no such peer."""
+    peer = _Peer()
+    if lib().mp_peer_parse(name.encode(), ctypes.byref(peer)) != 0:
+        return None
+    return peer.role, peer.id
 
 
 def generate_key(path):
@@ -92,15 +200,31 @@ def _encode(text):
     return text.encode("utf-8", "surrogateescape") if isinstance(text, str) else bytes(text)
 
 
-def _build(type_name, fields):
+def spec(type_name):
+    """The catalogue entry of a message type; ValueError when there is none."""
+    lib()
+    try:
+        return CATALOGUE[type_name]
+    except KeyError:
+        raise ValueError("no message type %r in the catalogue" % (type_name,)) from None
+
+
+def build(type_name, fields):
+    """A new C message (free it with lib().mpc_msg_free) from a dict of fields by
+    name; ValueError naming a field that is missing or not the type's."""
     so = lib()
-    number = TYPES[type_name]
-    schema = SCHEMAS[number]
-    if len(fields) != len(schema):
-        raise ValueError("%s takes %d fields, not %d" % (type_name, len(schema), len(fields)))
-    msg = so.mp_msg_new(number)
+    entry = spec(type_name)
+    unknown = sorted(set(fields) - set(entry.fields))
+    if unknown:
+        raise ValueError("%s has no field %s (its fields: %s)"
+                         % (type_name, ", ".join(unknown), ", ".join(entry.fields) or "none"))
+    missing = [f for f in entry.fields if f not in fields]
+    if missing:
+        raise ValueError("%s lacks field %s" % (type_name, ", ".join(missing)))
+    msg = so.mp_msg_new(entry.number)
     ok = True
-    for kind, value in zip(schema, fields):
+    for kind, field in zip(entry.schema, entry.fields):
+        value = fields[field]
         if kind == "u":
             ok = so.mp_msg_add_u64(msg, int(value)) == 0
         elif kind == "i":
@@ -130,28 +254,27 @@ def _build(type_name, fields):
     return msg
 
 
-def _read(msg):
-    """(type name, [fields]) of a message, which is then freed."""
+def read(msg):
+    """(type name, named tuple of its fields) of a C message, which is then freed."""
     so = lib()
     try:
-        number = so.mp_msg_type(msg)
-        schema = SCHEMAS[number]
+        entry = CATALOGUE[NUMBERS[so.mp_msg_type(msg)]]
         size = ctypes.c_size_t()
-        fields = []
-        for i, kind in enumerate(schema):
+        values = []
+        for i, kind in enumerate(entry.schema):
             if kind == "u":
-                fields.append(so.mp_msg_u64(msg, i))
+                values.append(so.mp_msg_u64(msg, i))
             elif kind == "i":
-                fields.append(so.mp_msg_i64(msg, i))
+                values.append(so.mp_msg_i64(msg, i))
             elif kind == "s":
-                fields.append(so.mp_msg_str(msg, i).decode("utf-8", "surrogateescape"))
+                values.append(so.mp_msg_str(msg, i).decode("utf-8", "surrogateescape"))
             elif kind == "b":
                 ptr = so.mp_msg_bin(msg, i, ctypes.byref(size))
-                fields.append(ctypes.string_at(ptr, size.value) if size.value else b"")
+                values.append(ctypes.string_at(ptr, size.value) if size.value else b"")
             else:
                 count = so.mp_msg_count(msg, i)
                 if kind == "S":
-                    fields.append(
+                    values.append(
                         [so.mp_msg_str_at(msg, i, j).decode("utf-8", "surrogateescape")
                          for j in range(count)]
                     )
@@ -160,11 +283,10 @@ def _read(msg):
                     for j in range(count):
                         ptr = so.mp_msg_bin_at(msg, i, j, ctypes.byref(size))
                         items.append(ctypes.string_at(ptr, size.value) if size.value else b"")
-                    fields.append(items)
+                    values.append(items)
                 else:
-                    fields.append([so.mp_msg_u64_at(msg, i, j) for j in range(count)])
-        name = so.mp_msg_name(number).decode()
-        return name, fields
+                    values.append([so.mp_msg_u64_at(msg, i, j) for j in range(count)])
+        return entry.name, entry.tuple(*values)
     finally:
         so.mpc_msg_free(msg)
 
@@ -186,37 +308,39 @@ class Client:
     def _error(self):
         return lib().mpc_error(self._handle).decode()
 
-    def send(self, type_name, *fields):
+    def send(self, type_name, /, **fields):
+        """Posts a message, fields by name, without waiting for an answer."""
         so = lib()
-        msg = _build(type_name, fields)
+        msg = build(type_name, fields)
         try:
             if so.mpc_send(self._handle, msg) == 0:
                 raise WireError(self._error())
         finally:
             so.mpc_msg_free(msg)
 
-    def request(self, type_name, *fields, timeout=-1):
-        """Sends a request and returns the reply's fields; raises WireError on an
-        ERROR reply or when no reply comes within timeout ms (-1: forever)."""
+    def request(self, type_name, /, timeout=-1, **fields):
+        """Sends a request, fields by name, and returns the reply as a named tuple;
+        raises WireError on an ERROR reply or when no reply comes within timeout ms
+        (-1: forever)."""
         so = lib()
-        msg = _build(type_name, fields)
+        msg = build(type_name, fields)
         try:
             reply = so.mpc_request(self._handle, msg, int(timeout))
         finally:
             so.mpc_msg_free(msg)
         if not reply:
             raise WireError("%s to %s: %s" % (type_name, self.endpoint, self._error()))
-        name, values = _read(reply)
+        name, values = read(reply)
         if name == "ERROR":
-            raise WireError("%s refused: %s" % (type_name, values[1]))
+            raise WireError("%s refused: %s" % (type_name, values.reason))
         return values
 
     def recv(self, timeout=-1):
-        """(type name, fields) of the next message, or None on timeout."""
+        """(type name, named tuple) of the next message, or None on timeout."""
         msg = lib().mpc_recv(self._handle, int(timeout))
         if not msg:
             return None
-        return _read(msg)
+        return read(msg)
 
     def wait(self, fds=(), timeout=-1):
         """0 on timeout, 1 when a message waits, 2 + i when fds[i] is readable."""

@@ -13,6 +13,7 @@ import traceback
 
 import pytest
 
+from . import wire
 from .wire import Client
 
 REPORT_TIMEOUT_MS = 300000
@@ -58,8 +59,8 @@ class Zygote:
         if session.testsfailed:
             error = "%d error(s) collecting the tests on this host:\n%s" % (
                 session.testsfailed, "\n".join(self.collect_errors)[-4000:])
-        client = Client(self.endpoint, self.key_file, "z%d" % self.run)
-        client.send("ZYGOTE_READY", self.run, len(items), error)
+        client = Client(self.endpoint, self.key_file, wire.zygote_name(self.run))
+        client.send("ZYGOTE_READY", run=self.run, collected=len(items), error=error)
         if not error:
             factory = getattr(self.config, "_tmp_path_factory", None)
             if factory is not None:
@@ -71,9 +72,11 @@ class Zygote:
             gc.freeze()
             self._serve(session, client, items)
         client.close()
+        # Back to pytest, whose session-finish hooks run before this process exits.
         return True
 
     def _serve(self, session, client, items):
+        """Forks a unit process per UNIT until the agent relays the run's RUN_END."""
         children = {}  # pidfd -> (pid, unit); unit 0 for the spare
         spare = None  # (pid, pipe to send it its unit)
         while True:
@@ -85,14 +88,20 @@ class Zygote:
             ready = client.wait(fds, 1000)
             if ready == 1:
                 got = client.recv(0)
-                if got and got[0] == "UNIT":
-                    _, unit, _, nodeids = got[1]
+                kind, msg = got if got else (None, None)
+                if kind == "RUN_END" and msg.run == self.run:
+                    # The spare reads nothing and exits 0; units still running (a
+                    # cancelled run's) die with this process (their PDEATHSIG).
+                    if spare is not None:
+                        os.close(spare[1])
+                    return
+                if kind == "UNIT":
                     while True:
                         pid, pipe = spare
                         spare = None
                         try:
                             with os.fdopen(pipe, "w") as assignment:
-                                json.dump([unit, nodeids], assignment)
+                                json.dump([msg.unit, msg.tests], assignment)
                             break
                         except OSError:
                             # The spare died waiting (its end is reaped as a spare's):
@@ -100,15 +109,16 @@ class Zygote:
                             spare = self._fork_spare(client, items, children)
                     for fd, (child, _) in children.items():
                         if child == pid:
-                            children[fd] = (pid, unit)
-                    client.send("UNIT_STARTED", self.run, unit, pid)
+                            children[fd] = (pid, msg.unit)
+                    # The unit process announces itself (UNIT_STARTED): only it may.
             elif ready >= 2:
                 fd = fds[ready - 2]
                 pid, unit = children.pop(fd)
                 os.close(fd)
                 _, status = os.waitpid(pid, 0)
                 if unit:
-                    client.send("UNIT_EXIT", self.run, unit, pid, _wait_status(status))
+                    client.send("UNIT_EXIT", run=self.run, unit=unit, pid=pid,
+                                status=_wait_status(status))
                 elif spare is not None and spare[0] == pid:
                     os.close(spare[1])
                     spare = None
@@ -144,12 +154,15 @@ class Zygote:
             capman.stop_global_capturing()
             capman.start_global_capturing()
             capman.suspend_global_capture()
-        client = Client(self.endpoint, self.key_file, "u%d" % os.getpid())
+        client = Client(self.endpoint, self.key_file, wire.unit_name(os.getpid()))
         with os.fdopen(pipe) as assignment:
             text = assignment.read()
         if not text:
             return 0  # the zygote let its spare go
         self.unit, nodeids = json.loads(text)
+        # Before any REPORT, on the same connection (so it arrives first): the agent
+        # learns the pid it must reap and may kill, the coordinator whose unit it runs.
+        client.send("UNIT_STARTED", run=self.run, unit=self.unit, pid=os.getpid())
         self.state["client"] = client
         self.state["run"] = self.run
         self.reporting = True
@@ -184,8 +197,8 @@ class Zygote:
         # Each report is stored on the coordinator before the test goes on: a process
         # that dies the next moment loses nothing it reported.
         self.state["client"].request(
-            "REPORT", self.run, self.unit, kind, nodeid,
-            json.dumps(data, default=repr).encode(), timeout=REPORT_TIMEOUT_MS,
+            "REPORT", run=self.run, unit=self.unit, kind=kind, test=nodeid,
+            data=json.dumps(data, default=repr).encode(), timeout=REPORT_TIMEOUT_MS,
         )
 
     def pytest_runtest_logstart(self, nodeid, location):
