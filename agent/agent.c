@@ -35,12 +35,8 @@ int mp_agentd_send_coord (mp_agentd_t *self, mp_msg_t **msg_p)
 
 static void s_send_hello (mp_agentd_t *self)
 {
-    mp_msg_t *hello = mp_msg_new (MP_MSG_HELLO);
-    if (hello
-        && (mp_msg_add_str (hello, self->config.name) != 0
-            || mp_msg_add_u64 (hello, self->config.slots) != 0
-            || mp_msg_add_str (hello, self->config.hostname) != 0))
-        mp_msg_destroy (&hello);
+    mp_msg_t *hello = MP_PACK (hello, .name = self->config.name, .slots = self->config.slots,
+                               .host = self->config.hostname);
     self->last_hello_ms = mp_clock_mono_ms ();
     mp_agentd_send_coord (self, &hello);
 }
@@ -73,15 +69,20 @@ static int s_on_coord (zloop_t *loop, zsock_t *reader, void *arg)
     }
     else {
         switch (mp_msg_type (msg)) {
-        case MP_MSG_WELCOME:
+        case MP_MSG_WELCOME: {
+            mp_welcome_msg_t welcome;
+            mp_welcome_msg_view (msg, &welcome);
             self->registered = 1;
             self->hello_backoff_ms = MP_HELLO_RETRY_MS;
-            self->heartbeat_ms = mp_msg_u64 (msg, 0) ? mp_msg_u64 (msg, 0) : 1000;
+            self->heartbeat_ms = welcome.heartbeat_ms ? welcome.heartbeat_ms : 1000;
             mp_info ("registered with %s: %zu slots", self->config.connect,
                      self->config.slots);
             break;
-        case MP_MSG_ERROR:
-            if (mp_msg_i64 (msg, 0) == MP_ENOENT && self->registered) {
+        }
+        case MP_MSG_ERROR: {
+            mp_error_msg_t error;
+            mp_error_msg_view (msg, &error);
+            if (error.code == MP_ENOENT && self->registered) {
                 mp_warn ("the coordinator forgot us: registering again");
                 self->registered = 0;
                 for (mp_agent_run_t *run = (mp_agent_run_t *) zlistx_first (self->runs); run;
@@ -90,27 +91,32 @@ static int s_on_coord (zloop_t *loop, zsock_t *reader, void *arg)
                 s_send_hello (self);
             }
             else
-                mp_warn ("coordinator: %s", mp_msg_str (msg, 1));
+                mp_warn ("coordinator: %s", error.reason);
             break;
+        }
         case MP_MSG_RUN_START:
             mp_agentd_start_run (self, msg);
             break;
         case MP_MSG_KILL: {
             //  Only a unit process of ours, of that run and unit: never any pid it names.
-            pid_t pid = (pid_t) mp_msg_u64 (msg, 2);
+            mp_kill_msg_t order;
+            mp_kill_msg_view (msg, &order);
+            pid_t pid = (pid_t) order.pid;
             mp_agent_proc_t *proc = mp_agentd_find_proc (self, pid);
-            if (proc && proc->run == mp_msg_u64 (msg, 0) && proc->unit == mp_msg_u64 (msg, 1))
+            if (proc && (uint64_t) pid == order.pid && proc->run == order.run
+                && proc->unit == order.unit)
                 kill (pid, SIGKILL);
             else
-                mp_warn ("refused to kill pid %d: not a unit process of ours", (int) pid);
+                mp_warn ("refused to kill pid %" PRIu64 ": not a unit process of ours",
+                         order.pid);
             break;
         }
         case MP_MSG_RUN_END: {
-            mp_agent_run_t *run = mp_agentd_find_run (self, mp_msg_u64 (msg, 0));
-            if (run) {
-                mp_agentd_kill_run (self, run);
-                mp_agentd_drop_run_if_idle (self, run);
-            }
+            mp_run_end_msg_t end;
+            mp_run_end_msg_view (msg, &end);
+            mp_agent_run_t *run = mp_agentd_find_run (self, end.run);
+            if (run)
+                mp_agentd_end_run (self, run);
             break;
         }
         default:
@@ -193,6 +199,7 @@ static int s_on_tick (zloop_t *loop, int timer_id, void *arg)
         self->last_hello_ms = now;
         return 0;
     }
+    mp_agentd_enforce_grace (self, now);
     if (now - self->last_beat_ms >= self->heartbeat_ms) {
         mp_msg_t *beat = mp_msg_new (MP_MSG_HEARTBEAT);
         mp_agentd_send_coord (self, &beat);

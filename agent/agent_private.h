@@ -9,6 +9,7 @@
 #include "../common/clock.h"
 #include "../common/error.h"
 #include "../common/log.h"
+#include "../proto/peer.h"
 #include "../proto/wire.h"
 #include "agent.h"
 
@@ -16,6 +17,7 @@ typedef struct {
     uint64_t id;
     pid_t zygote; //  0 once reaped
     int ended;    //  RUN_END received (or the coordinator was lost)
+    uint64_t kill_at_ms; //  an ended run's zygote still there then is killed (monotonic)
     char log_path[600];
 } mp_agent_run_t;
 
@@ -55,6 +57,11 @@ void mp_agentd_forget_proc (mp_agentd_t *self, pid_t pid);
 void mp_agentd_kill_run (mp_agentd_t *self, mp_agent_run_t *run);
 //  Forgets an ended run once its zygote and units are all reaped.
 void mp_agentd_drop_run_if_idle (mp_agentd_t *self, mp_agent_run_t *run);
+//  RUN_END: the run's unit processes are stopped, its zygote is told to leave, and
+//  killed with its process group if it is still there after a grace period.
+void mp_agentd_end_run (mp_agentd_t *self, mp_agent_run_t *run);
+//  Kills the zygotes of ended runs whose grace period is over.
+void mp_agentd_enforce_grace (mp_agentd_t *self, uint64_t now);
 //  Kills a run and forgets it and its processes at once.
 void mp_agentd_discard_run (mp_agentd_t *self, mp_agent_run_t *run);
 //  RUN_START: spawns the run's zygote.

@@ -22,39 +22,46 @@ static pid_t s_parent_of (pid_t pid)
     return (pid_t) ppid;
 }
 
-//  What a local worker may send: its zygote speaks for its run's units, a unit
-//  process reports and uses the sync service. Returns NULL when allowed, else why not.
-static const char *s_refuse_local (mp_agentd_t *self, const mp_msg_t *msg)
+//  What a local peer may send: the catalogue decides, once the peer is bound to what
+//  it is. A zygote names itself by its run, which must be live; a unit process is
+//  bound to its run and unit by its announcement, which the agent checks against
+//  /proc: the pid must be its own, a new child of that run's zygote. Returns NULL when
+//  allowed, else why not (written into err).
+static const char *s_refuse_local (mp_agentd_t *self, mp_msg_t *msg, char *err,
+                                   size_t errlen)
 {
-    const char *from = mp_msg_from (msg);
-    int type = mp_msg_type (msg);
-    if (from[0] == 'z') {
-        char *end;
-        uint64_t id = strtoull (from + 1, &end, 10);
-        mp_agent_run_t *run = mp_agentd_find_run (self, id);
-        if (*end || !run || run->ended || run->zygote <= 0)
+    mp_peer_t peer;
+    if (mp_peer_parse (mp_msg_from (msg), &peer) != MP_OK)
+        return "not a zygote or a unit process";
+    mp_principal_t who = { .role = peer.role, .run_bound = 1 };
+    if (peer.role == MP_ROLE_ZYGOTE) {
+        mp_agent_run_t *run = mp_agentd_find_run (self, peer.id);
+        if (!run || run->ended || run->zygote <= 0)
             return "not the zygote of a live run";
-        if (type != MP_MSG_ZYGOTE_READY && type != MP_MSG_UNIT_STARTED
-            && type != MP_MSG_UNIT_EXIT)
-            return "a type a zygote may not send";
-        if (mp_msg_u64 (msg, 0) != id)
-            return "about another run";
-        if (type == MP_MSG_UNIT_STARTED) {
-            //  A unit may already have ended and been reaped (then /proc has no
-            //  entry and it will not be recorded); a live pid must be the zygote's child.
-            pid_t pid = (pid_t) mp_msg_u64 (msg, 2);
-            pid_t parent = s_parent_of (pid);
-            if ((uint64_t) pid != mp_msg_u64 (msg, 2) || pid <= 0
-                || mp_agentd_find_proc (self, pid) || (parent != -1 && parent != run->zygote))
-                return "a pid that is not a new child of the zygote";
-        }
-        return NULL;
+        who.run = run->id;
     }
-    if (from[0] == 'u')
-        return type == MP_MSG_REPORT || mp_msg_is_sync_request (type)
-                   ? NULL
-                   : "a type a unit process may not send";
-    return "an unknown kind of worker";
+    else {
+        mp_agent_proc_t *proc = mp_agentd_find_proc (self, (pid_t) peer.id);
+        if (proc) {
+            who.run = proc->run;
+            who.unit_bound = 1;
+            who.unit = proc->unit;
+            if (mp_msg_type (msg) == MP_MSG_UNIT_STARTED)
+                return "a unit process announces itself once";
+        }
+        else if (mp_msg_type (msg) == MP_MSG_UNIT_STARTED) {
+            mp_unit_started_msg_t started;
+            mp_unit_started_msg_view (msg, &started);
+            mp_agent_run_t *run = mp_agentd_find_run (self, started.run);
+            if (started.pid != peer.id || (pid_t) started.pid <= 0 || !run || run->ended
+                || run->zygote <= 0 || s_parent_of ((pid_t) started.pid) != run->zygote)
+                return "not a new child of the zygote of a live run";
+            who.run = run->id;
+        }
+        else
+            return "a unit process that has not announced itself";
+    }
+    return mp_msg_authorise (msg, &who, err, errlen) == MP_OK ? NULL : err;
 }
 
 //  A message from a local worker: checked, noted, then relayed verbatim.
@@ -72,30 +79,36 @@ int mp_agentd_on_local (zloop_t *loop, zsock_t *reader, void *arg)
                                             &code, err, sizeof err)
                           : NULL;
     //  The sender named in the message must be its connection, byte for byte.
+    char why[256];
     const char *refusal = !msg ? err
                           : !route || !zframe_streq (route, mp_msg_from (msg))
                               ? "sender does not match its connection"
-                              : s_refuse_local (self, msg);
+                              : s_refuse_local (self, msg, why, sizeof why);
     if (refusal) {
         self->dropped++;
-        mp_warn ("dropped %s from local worker %s: %s",
+        mp_warn ("dropped %s from local peer %s: %s",
                  msg ? mp_msg_name (mp_msg_type (msg)) : "a message",
                  msg ? mp_msg_from (msg) : "?", refusal);
     }
     else {
         int type = mp_msg_type (msg);
-        if (type == MP_MSG_UNIT_STARTED && s_parent_of ((pid_t) mp_msg_u64 (msg, 2)) != -1) {
+        if (type == MP_MSG_UNIT_STARTED) {
+            mp_unit_started_msg_t started;
+            mp_unit_started_msg_view (msg, &started);
             mp_agent_proc_t *proc = (mp_agent_proc_t *) calloc (1, sizeof *proc);
             if (proc) {
-                proc->pid = (pid_t) mp_msg_u64 (msg, 2);
-                proc->run = mp_msg_u64 (msg, 0);
-                proc->unit = mp_msg_u64 (msg, 1);
+                proc->pid = (pid_t) started.pid;
+                proc->run = started.run;
+                proc->unit = started.unit;
                 if (!zlistx_add_end (self->procs, proc))
                     free (proc);
             }
         }
-        else if (type == MP_MSG_UNIT_EXIT)
-            mp_agentd_forget_proc (self, (pid_t) mp_msg_u64 (msg, 2));
+        else if (type == MP_MSG_UNIT_EXIT) {
+            mp_unit_exit_msg_t ended;
+            mp_unit_exit_msg_view (msg, &ended);
+            mp_agentd_forget_proc (self, (pid_t) ended.pid);
+        }
         if (zmsg_send (&zmsg, self->coord) != 0)
             mp_warn ("cannot relay %s to the coordinator", mp_msg_name (type));
     }

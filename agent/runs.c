@@ -75,9 +75,52 @@ void mp_agentd_discard_run (mp_agentd_t *self, mp_agent_run_t *run)
         zlistx_delete (self->runs, handle);
 }
 
+#define MP_ZYGOTE_GRACE_MS 5000 //  for an ended run's zygote to finish its session
+
+void mp_agentd_end_run (mp_agentd_t *self, mp_agent_run_t *run)
+{
+    if (run->ended)
+        return;
+    run->ended = 1;
+    //  Its units are over (or cancelled): none may go on.
+    for (mp_agent_proc_t *proc = (mp_agent_proc_t *) zlistx_first (self->procs); proc;
+         proc = (mp_agent_proc_t *) zlistx_next (self->procs))
+        if (proc->run == run->id)
+            kill (proc->pid, SIGKILL);
+    if (run->zygote > 0) {
+        char name[MP_PEER_NAME_MAX], err[256];
+        mp_peer_zygote_name (run->id, name);
+        mp_msg_t *end = MP_PACK (run_end, .run = run->id);
+        zframe_t *route = zframe_new (name, strlen (name));
+        if (!end || !route || mp_msg_set_from (end, self->config.name) != 0
+            || mp_msg_set_to (end, name) != 0
+            || mp_wire_send (self->local, route, end, &self->config.key, err, sizeof err) != 0)
+            //  It cannot be told: it goes at the end of its grace all the same.
+            mp_debug ("run %" PRIu64 ": cannot tell the zygote to leave", run->id);
+        zframe_destroy (&route);
+        mp_msg_destroy (&end);
+        run->kill_at_ms = mp_clock_mono_ms () + MP_ZYGOTE_GRACE_MS;
+    }
+    mp_agentd_drop_run_if_idle (self, run);
+}
+
+void mp_agentd_enforce_grace (mp_agentd_t *self, uint64_t now)
+{
+    for (mp_agent_run_t *run = (mp_agent_run_t *) zlistx_first (self->runs); run;
+         run = (mp_agent_run_t *) zlistx_next (self->runs))
+        if (run->ended && run->zygote > 0 && run->kill_at_ms && run->kill_at_ms <= now) {
+            mp_warn ("run %" PRIu64 ": zygote %d did not leave in time: killing it", run->id,
+                     (int) run->zygote);
+            run->kill_at_ms = 0;
+            killpg (run->zygote, SIGKILL);
+        }
+}
+
 void mp_agentd_start_run (mp_agentd_t *self, mp_msg_t *msg)
 {
-    uint64_t id = mp_msg_u64 (msg, 0);
+    mp_run_start_msg_t start;
+    mp_run_start_msg_view (msg, &start);
+    uint64_t id = start.run;
     mp_agent_run_t *old = mp_agentd_find_run (self, id);
     if (old) {
         //  The coordinator starts it again (it forgot us meanwhile): start afresh.
@@ -85,45 +128,38 @@ void mp_agentd_start_run (mp_agentd_t *self, mp_msg_t *msg)
         mp_agentd_discard_run (self, old);
     }
     mp_agent_run_t *run = (mp_agent_run_t *) calloc (1, sizeof *run);
-    size_t nargs = mp_msg_count (msg, 2), nextra = mp_msg_count (msg, 3);
-    const char **args = (const char **) calloc (nargs + 1, sizeof (char *));
-    char **env = (char **) calloc (nextra + 4, sizeof (char *));
-    if (!run || !args || !env)
+    char **env = (char **) calloc (start.env.count + 4, sizeof (char *));
+    if (!run || !env)
         goto done;
     run->id = id;
     snprintf (run->log_path, sizeof run->log_path, "%s/run-%" PRIu64 ".log", self->rundir, id);
-    for (size_t i = 0; i < nargs; i++)
-        args[i] = mp_msg_str_at (msg, 2, i);
     size_t nenv = 0;
     env[nenv++] = zsys_sprintf ("MP_WORKER_ENDPOINT=%s", self->local_endpoint);
     env[nenv++] = zsys_sprintf ("MP_WORKER_RUN=%" PRIu64, id);
     env[nenv++] = zsys_sprintf ("MP_WORKER_KEY_FILE=%s", self->config.key_file);
-    for (size_t i = 0; i < nextra; i++)
-        env[nenv++] = strdup (mp_msg_str_at (msg, 3, i));
+    for (size_t i = 0; i < start.env.count; i++)
+        env[nenv++] = strdup (start.env.items[i]);
     mp_zygote_spec_t spec = { self->config.python, self->config.workdir, run->log_path,
-                              args, nargs, (const char *const *) env, nenv, &self->orig_mask };
+                              start.args.items, start.args.count, (const char *const *) env,
+                              nenv, &self->orig_mask };
     char err[256];
     pid_t pid = mp_zygote_spawn (&spec, err, sizeof err);
     for (size_t i = 0; i < nenv; i++)
         zstr_free (&env[i]);
     if (pid < 0) {
         mp_error ("run %" PRIu64 ": %s", id, err);
-        mp_msg_t *exit_msg = mp_msg_new (MP_MSG_ZYGOTE_EXIT);
-        if (exit_msg && (mp_msg_add_u64 (exit_msg, id) != 0 || mp_msg_add_i64 (exit_msg, 127)))
-            mp_msg_destroy (&exit_msg);
+        mp_msg_t *exit_msg = MP_PACK (zygote_exit, .run = id, .status = 127);
         mp_agentd_send_coord (self, &exit_msg);
         goto done;
     }
     run->zygote = pid;
-    mp_info ("run %" PRIu64 ": started zygote %d in %s", id, (int) pid,
-             self->config.workdir);
+    mp_info ("run %" PRIu64 ": started zygote %d in %s", id, (int) pid, self->config.workdir);
     if (zlistx_add_end (self->runs, run))
         run = NULL;
     else
         killpg (pid, SIGKILL);
 done:
     free (run);
-    free (args);
     free (env);
 }
 
@@ -135,13 +171,14 @@ void mp_agentd_reaped (mp_agentd_t *self, pid_t pid, int wstatus)
         if (run->zygote != pid)
             continue;
         run->zygote = 0;
-        if (!run->ended) {
+        if (run->ended)
+            //  It left as told: whatever is left of its process group goes too.
+            killpg (pid, SIGKILL);
+        else {
             mp_warn ("run %" PRIu64 ": zygote %d ended early (status %" PRId64 ")",
                      run->id, (int) pid, status);
             mp_zygote_log_tail (run->log_path, 4000);
-            mp_msg_t *msg = mp_msg_new (MP_MSG_ZYGOTE_EXIT);
-            if (msg && (mp_msg_add_u64 (msg, run->id) != 0 || mp_msg_add_i64 (msg, status)))
-                mp_msg_destroy (&msg);
+            mp_msg_t *msg = MP_PACK (zygote_exit, .run = run->id, .status = status);
             mp_agentd_send_coord (self, &msg);
         }
         mp_agentd_drop_run_if_idle (self, run);
@@ -151,11 +188,8 @@ void mp_agentd_reaped (mp_agentd_t *self, pid_t pid, int wstatus)
     if (!proc)
         return;
     //  An orphan unit process (its zygote died first): we say how it ended.
-    mp_msg_t *msg = mp_msg_new (MP_MSG_UNIT_EXIT);
-    if (msg
-        && (mp_msg_add_u64 (msg, proc->run) != 0 || mp_msg_add_u64 (msg, proc->unit) != 0
-            || mp_msg_add_u64 (msg, (uint64_t) pid) != 0 || mp_msg_add_i64 (msg, status)))
-        mp_msg_destroy (&msg);
+    mp_msg_t *msg = MP_PACK (unit_exit, .run = proc->run, .unit = proc->unit,
+                             .pid = (uint64_t) pid, .status = status);
     mp_agentd_send_coord (self, &msg);
     uint64_t run_id = proc->run;
     mp_agentd_forget_proc (self, pid);

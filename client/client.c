@@ -258,8 +258,9 @@ mp_msg_t *mpc_request (mpc_t *self, mp_msg_t *msg, int timeout_ms)
             return reply;
         if (mp_msg_reqid (reply) != 0 && mp_msg_reqid (reply) < reqid) {
             //  The answer to an earlier post, which nobody waits for.
-            if (mp_msg_type (reply) == MP_MSG_ERROR)
-                s_error (self, "an earlier message was refused: %s", mp_msg_str (reply, 1));
+            mp_error_msg_t error;
+            if (mp_error_msg_view (reply, &error) == MP_OK)
+                s_error (self, "an earlier message was refused: %s", error.reason);
             mp_msg_destroy (&reply);
             continue;
         }

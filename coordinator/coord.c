@@ -88,23 +88,19 @@ void mp_coord_reply (mp_coord_t *self, const mp_request_t *req, mp_msg_t **msg_p
 
 void mp_coord_reply_ok (mp_coord_t *self, const mp_request_t *req, uint64_t value)
 {
-    mp_msg_t *ok = mp_msg_new (MP_MSG_OK);
-    if (ok && mp_msg_add_u64 (ok, value) != 0)
-        mp_msg_destroy (&ok);
+    mp_msg_t *ok = MP_PACK (ok, .value = value);
     mp_coord_reply (self, req, &ok);
 }
 
 void mp_coord_reply_error (mp_coord_t *self, const mp_request_t *req, int code,
-                            const char *fmt, ...)
+                           const char *fmt, ...)
 {
     char reason[512];
     va_list args;
     va_start (args, fmt);
     vsnprintf (reason, sizeof reason, fmt, args);
     va_end (args);
-    mp_msg_t *msg = mp_msg_new (MP_MSG_ERROR);
-    if (msg && (mp_msg_add_i64 (msg, code) != 0 || mp_msg_add_str (msg, reason) != 0))
-        mp_msg_destroy (&msg);
+    mp_msg_t *msg = MP_PACK (error, .code = code, .reason = reason);
     mp_coord_reply (self, req, &msg);
 }
 
@@ -117,65 +113,164 @@ mp_run_t *mp_coord_find_run (mp_coord_t *self, uint64_t id)
     return NULL;
 }
 
-void mp_coord_owner (const mp_request_t *req, char *owner, size_t size)
-{
-    char key[MP_AGENT_KEY_MAX];
-    mp_agent_table_key (req->route, key);
-    snprintf (owner, size, "%s/%s", key, mp_msg_from (req->msg));
-}
-
 static void s_on_hello (mp_coord_t *self, mp_request_t *req)
 {
-    const char *name = mp_msg_str (req->msg, 0);
-    uint64_t slots = mp_msg_u64 (req->msg, 1);
-    if (slots == 0 || slots > 4096) {
-        mp_coord_reply_error (self, req, MP_EINVAL, "agent %s: slots must be 1..4096", name);
+    mp_hello_msg_t hello;
+    mp_hello_msg_view (req->msg, &hello);
+    mp_peer_t peer;
+    if (hello.slots == 0 || hello.slots > 4096 || mp_peer_parse (hello.name, &peer) == MP_OK) {
+        mp_coord_reply_error (self, req, MP_EINVAL,
+                              "agent %s: slots must be 1..4096, and the name may not look "
+                              "like a zygote's or a unit process's",
+                              hello.name);
         return;
     }
-    mp_agent_entry_t *agent = mp_agent_table_find (self->agents, req->route);
+    mp_agent_entry_t *agent = req->agent;
     if (agent)
         //  Same connection says hello again: it restarted its state, so forget ours.
         mp_coord_agent_lost (self, agent, "registered again");
-    agent = mp_agent_table_upsert (self->agents, req->route, name, mp_msg_str (req->msg, 2),
-                              (size_t) slots);
+    agent = mp_agent_table_upsert (self->agents, req->route, hello.name, hello.host,
+                                   (size_t) hello.slots);
     if (!agent) {
-        mp_error ("out of memory registering agent %s", name);
+        mp_error ("out of memory registering agent %s", hello.name);
         return;
     }
     mp_info ("agent %s (%s) joined with %zu slots", agent->name, agent->hostname,
              agent->slots);
-    mp_msg_t *welcome = mp_msg_new (MP_MSG_WELCOME);
-    if (welcome && mp_msg_add_u64 (welcome, self->config.heartbeat_ms) != 0)
-        mp_msg_destroy (&welcome);
+    mp_msg_t *welcome = MP_PACK (welcome, .heartbeat_ms = self->config.heartbeat_ms);
     mp_coord_reply (self, req, &welcome);
     mp_coord_offer_runs (self, agent);
 }
 
 static void s_on_heartbeat (mp_coord_t *self, mp_request_t *req)
 {
-    if (!req->agent) {
-        //  An agent we expired or never met: tell it to register again.
-        mp_coord_reply_error (self, req, MP_ENOENT, "unknown agent: say hello");
-        return;
-    }
     req->agent->last_seen_ms = mp_clock_mono_ms ();
     mp_msg_t *beat = mp_msg_new (MP_MSG_HEARTBEAT);
     mp_coord_reply (self, req, &beat);
 }
 
-//  Whether a message type may arrive from this kind of peer.
-static int s_needs_agent (int type)
+static void s_on_agents (mp_coord_t *self, mp_request_t *req)
 {
-    switch (type) {
-    case MP_MSG_ZYGOTE_READY:
-    case MP_MSG_UNIT_STARTED:
-    case MP_MSG_UNIT_EXIT:
-    case MP_MSG_ZYGOTE_EXIT:
-    case MP_MSG_REPORT:
-        return 1;
-    default:
-        return 0;
+    mp_coord_reply_ok (self, req, mp_agent_table_size (self->agents));
+}
+
+//  One handler per message a coordinator takes; NULL for those it only sends.
+static mp_handler_fn *const s_handlers[MP_MSG_TYPE_MAX] = {
+    [MP_MSG_HELLO] = s_on_hello,
+    [MP_MSG_HEARTBEAT] = s_on_heartbeat,
+    [MP_MSG_AGENTS] = s_on_agents,
+    [MP_MSG_SUBMIT] = mp_coord_on_submit,
+    [MP_MSG_PLAN_UNIT] = mp_coord_on_plan_unit,
+    [MP_MSG_PLAN_END] = mp_coord_on_plan_end,
+    [MP_MSG_POLL] = mp_coord_on_poll,
+    [MP_MSG_CANCEL] = mp_coord_on_cancel,
+    [MP_MSG_ZYGOTE_READY] = mp_coord_on_zygote_ready,
+    [MP_MSG_UNIT_STARTED] = mp_coord_on_unit_started,
+    [MP_MSG_UNIT_EXIT] = mp_coord_on_unit_exit,
+    [MP_MSG_ZYGOTE_EXIT] = mp_coord_on_zygote_exit,
+    [MP_MSG_REPORT] = mp_coord_on_report,
+    [MP_MSG_BOARD_GET] = mp_coord_on_sync,
+    [MP_MSG_BOARD_SET] = mp_coord_on_sync,
+    [MP_MSG_BOARD_DEL] = mp_coord_on_sync,
+    [MP_MSG_BOARD_POP] = mp_coord_on_sync,
+    [MP_MSG_BOARD_SETDEFAULT] = mp_coord_on_sync,
+    [MP_MSG_BOARD_ITEMS] = mp_coord_on_sync,
+    [MP_MSG_LOCK_ACQUIRE] = mp_coord_on_sync,
+    [MP_MSG_LOCK_RELEASE] = mp_coord_on_sync,
+    [MP_MSG_TRAIL] = mp_coord_on_sync,
+};
+
+//  The sender's role, from its connection and the name it gives: a connection that
+//  said hello is an agent, which speaks for itself under its own name and relays its
+//  zygotes (z<run>) and unit processes (u<pid>); any other is a front end, unless it
+//  says hello. 0 when an agent's connection gives a name that is none of these.
+static unsigned s_role (const mp_request_t *req)
+{
+    const char *from = mp_msg_from (req->msg);
+    if (!req->agent)
+        return mp_msg_type (req->msg) == MP_MSG_HELLO ? MP_ROLE_AGENT : MP_ROLE_FRONT;
+    mp_peer_t peer;
+    if (mp_peer_parse (from, &peer) == MP_OK)
+        return peer.role;
+    return streq (from, req->agent->name) ? MP_ROLE_AGENT : 0;
+}
+
+//  The unit a unit-scoped message names, when it runs on the sender's agent.
+static mp_unit_t *s_unit_here (mp_request_t *req)
+{
+    mp_unit_t *unit = mp_run_unit (req->run, mp_msg_unit (req->msg));
+    if (!unit || !mp_coord_unit_active (req->run, unit)
+        || !streq (unit->agent, req->agent->key))
+        return NULL;
+    return unit;
+}
+
+//  Binds the sender to what it may touch, applies the catalogue, and resolves the run
+//  and unit the message names. MP_OK; or an error code with the reason in err, and
+//  MP_ESTALE for late news of a run or unit that ended (dropped without an answer).
+static int s_authorise (mp_coord_t *self, mp_request_t *req, char *err, size_t errlen)
+{
+    mp_msg_t *msg = req->msg;
+    int type = mp_msg_type (msg);
+    int scope = mp_msg_scope (type);
+    req->role = s_role (req);
+    if (req->role == MP_ROLE_FRONT && !(mp_msg_senders (type) & MP_ROLE_FRONT)
+        && (mp_msg_senders (type) & (MP_ROLE_AGENT | MP_ROLE_ZYGOTE | MP_ROLE_UNIT))) {
+        //  An agent we expired or never met: it must register again.
+        mp_set_error (err, errlen, "%s from an unknown agent: say hello", mp_msg_name (type));
+        return MP_ENOENT;
     }
+    mp_principal_t who = { .role = req->role };
+    if (req->agent && (req->role == MP_ROLE_ZYGOTE || req->role == MP_ROLE_UNIT))
+        mp_peer_owner (req->agent->key, mp_msg_from (msg), req->owner);
+    if (scope != MP_SCOPE_NONE) {
+        req->run = mp_coord_find_run (self, mp_msg_run (msg));
+        if (!req->run || (req->run->state == MP_RUN_DONE && type != MP_MSG_POLL)) {
+            mp_set_error (err, errlen, "no active run %" PRIu64, mp_msg_run (msg));
+            //  Late news of an ended run (units killed at cancel) needs no answer.
+            return type == MP_MSG_UNIT_EXIT || type == MP_MSG_UNIT_STARTED
+                           || type == MP_MSG_ZYGOTE_EXIT
+                       ? MP_ESTALE
+                       : MP_ENOENT;
+        }
+        mp_run_t *run = req->run;
+        who.run_bound = 1;
+        if (req->role == MP_ROLE_FRONT && zframe_eq (req->route, run->front)) {
+            who.run = run->id;
+            run->front_seen_ms = mp_clock_mono_ms ();
+        }
+        else if (req->role == MP_ROLE_AGENT)
+            who.run = mp_run_ready (run, req->agent->key) != MP_READY_NONE ? run->id : 0;
+        else if (req->role == MP_ROLE_ZYGOTE) {
+            mp_peer_t peer;
+            mp_peer_parse (mp_msg_from (msg), &peer);
+            who.run = peer.id;
+        }
+        else if (req->role == MP_ROLE_UNIT) {
+            //  A unit process is bound by its announcement; until then it may only
+            //  announce itself, for a unit handed to its agent that has no process yet.
+            mp_unit_t *own = mp_run_owner_unit (run, req->owner);
+            if (own) {
+                who.run = run->id;
+                who.unit_bound = 1;
+                who.unit = own->id;
+            }
+            else if (type == MP_MSG_UNIT_STARTED)
+                who.run = run->id;
+        }
+    }
+    int rc = mp_msg_authorise (msg, &who, err, errlen);
+    if (rc != MP_OK)
+        return rc;
+    if (scope == MP_SCOPE_UNIT) {
+        req->unit = s_unit_here (req);
+        if (!req->unit) {
+            mp_set_error (err, errlen, "unit %" PRIu64 " is not running here",
+                          mp_msg_unit (msg));
+            return type == MP_MSG_REPORT ? MP_ESTATE : MP_ESTALE;
+        }
+    }
+    return MP_OK;
 }
 
 static void s_handle (mp_coord_t *self, mp_request_t *req)
@@ -183,42 +278,19 @@ static void s_handle (mp_coord_t *self, mp_request_t *req)
     int type = mp_msg_type (req->msg);
     if (req->agent)
         req->agent->last_seen_ms = mp_clock_mono_ms ();
-    if (s_needs_agent (type) && !req->agent) {
-        mp_coord_reply_error (self, req, MP_ENOENT, "%s from an unregistered agent",
-                               mp_msg_name (type));
-        return;
-    }
-    switch (type) {
-    case MP_MSG_HELLO:
-        s_on_hello (self, req);
-        break;
-    case MP_MSG_HEARTBEAT:
-        s_on_heartbeat (self, req);
-        break;
-    case MP_MSG_AGENTS:
-        mp_coord_reply_ok (self, req, mp_agent_table_size (self->agents));
-        break;
-    case MP_MSG_SUBMIT:
-    case MP_MSG_PLAN_UNIT:
-    case MP_MSG_PLAN_END:
-    case MP_MSG_POLL:
-    case MP_MSG_CANCEL:
-    case MP_MSG_ZYGOTE_READY:
-    case MP_MSG_UNIT_STARTED:
-    case MP_MSG_UNIT_EXIT:
-    case MP_MSG_ZYGOTE_EXIT:
-    case MP_MSG_REPORT:
-        mp_coord_on_run_message (self, req);
-        break;
-    default:
-        if (mp_msg_is_sync_request (type)) {
-            mp_coord_on_sync_message (self, req);
-            break;
-        }
+    char err[256] = "";
+    int rc = s_authorise (self, req, err, sizeof err);
+    if (rc == MP_OK && s_handlers[type])
+        s_handlers[type](self, req);
+    else if (rc == MP_ESTALE)
+        mp_debug ("%s from %s: %s", mp_msg_name (type), mp_msg_from (req->msg), err);
+    else {
         self->dropped++;
-        mp_warn ("unexpected %s from %s: dropped", mp_msg_name (type),
-                 mp_msg_from (req->msg));
-        break;
+        if (rc == MP_EAUTH || !s_handlers[type])
+            mp_warn ("refused %s from %s: %s", mp_msg_name (type), mp_msg_from (req->msg),
+                     rc == MP_OK ? "the coordinator takes no such message" : err);
+        mp_coord_reply_error (self, req, rc == MP_OK ? MP_EAUTH : rc, "%s",
+                              rc == MP_OK ? "the coordinator takes no such message" : err);
     }
 }
 
@@ -245,7 +317,8 @@ static int s_on_router (zloop_t *loop, zsock_t *reader, void *arg)
                  route ? err : "no routing id", mp_strerror (code));
     }
     else {
-        mp_request_t req = { route, mp_agent_table_find (self->agents, route), msg };
+        mp_request_t req = { .route = route, .agent = mp_agent_table_find (self->agents, route),
+                             .msg = msg };
         s_handle (self, &req);
         mp_msg_destroy (&msg);
         mp_coord_dispatch (self);
@@ -275,8 +348,9 @@ static int s_on_tick (zloop_t *loop, int timer_id, void *arg)
         mp_coord_answer_poll (self, run, 0);
         if (run->state != MP_RUN_DONE && now - run->front_seen_ms > MP_FRONT_SILENCE_MS)
             mp_coord_abandon_run (self, run);
-        //  A finished run whose front end never came back is let go after a while.
-        if (run->state == MP_RUN_DONE && now - run->done_ms > 600000) {
+        //  A finished run whose front end never came back is let go after a while. (It
+        //  may have ended after `now` was read, in this very tick: no unsigned wrap.)
+        if (run->state == MP_RUN_DONE && run->done_ms + 600000 < now) {
             void *handle = zlistx_cursor (self->runs);
             run = (mp_run_t *) zlistx_next (self->runs);
             zlistx_delete (self->runs, handle);

@@ -6,11 +6,12 @@
 #define MP_POLL_MAX_BYTES (8u << 20)
 #define MP_POLL_MAX_WAIT_MS 60000
 
-void mp_coord_event (mp_coord_t *self, mp_run_t *run, const char *kind, const char *test,
+void mp_coord_event (mp_coord_t *self, mp_run_t *run, int kind, const char *test,
                       uint64_t unit, const void *data, size_t len)
 {
     if (mp_run_add_event (run, kind, test, unit, data, len) != 0)
-        mp_error ("run %" PRIu64 ": out of memory keeping a %s event", run->id, kind);
+        mp_error ("run %" PRIu64 ": out of memory keeping a %s event", run->id,
+                  mp_event_name (kind));
     mp_coord_answer_poll (self, run, 0);
 }
 
@@ -30,44 +31,41 @@ void mp_coord_answer_poll (mp_coord_t *self, mp_run_t *run, int force)
         bytes += len;
         last++;
     }
-    mp_msg_t *msg = mp_msg_new (MP_MSG_EVENTS);
-    int rc = msg ? mp_msg_add_u64 (msg, first) : -1;
-    for (int field = 0; field < 4 && rc == 0; field++) {
-        rc = mp_msg_add_list (msg);
-        for (size_t seq = first; rc == 0 && seq <= last; seq++) {
+    //  The batch as four parallel lists (the EVENTS message's fields).
+    size_t n = last + 1 - first;
+    const char **kinds = (const char **) calloc (n + 1, sizeof (char *));
+    const char **tests = (const char **) calloc (n + 1, sizeof (char *));
+    uint64_t *units = (uint64_t *) calloc (n + 1, sizeof (uint64_t));
+    mp_bytes_t *data = (mp_bytes_t *) calloc (n + 1, sizeof (mp_bytes_t));
+    mp_msg_t *msg = NULL;
+    if (kinds && tests && units && data) {
+        for (size_t seq = first; seq <= last; seq++) {
             const mp_event_t *event = mp_run_event (run, seq);
-            switch (field) {
-            case 0:
-                rc = mp_msg_push_str (msg, event->kind);
-                break;
-            case 1:
-                rc = mp_msg_push_str (msg, event->test);
-                break;
-            case 2:
-                rc = mp_msg_push_u64 (msg, event->unit);
-                break;
-            default:
-                rc = mp_msg_push_bin (msg, event->data, event->len);
-                break;
-            }
+            kinds[seq - first] = mp_event_name (event->kind);
+            tests[seq - first] = event->test;
+            units[seq - first] = event->unit;
+            data[seq - first] = (mp_bytes_t) { event->data, event->len };
         }
+        msg = MP_PACK (events, .first = first, .kinds = { kinds, n }, .tests = { tests, n },
+                       .units = { units, n }, .data = { data, n });
     }
-    if (rc != 0)
-        mp_msg_destroy (&msg);
+    free (kinds);
+    free (tests);
+    free (units);
+    free (data);
     mp_coord_send (self, run->poll_route, run->poll_from, run->poll_reqid, &msg);
     zframe_destroy (&run->poll_route);
     zstr_free (&run->poll_from);
 }
 
-void mp_coord_on_poll (mp_coord_t *self, mp_request_t *req, mp_run_t *run)
+void mp_coord_on_poll (mp_coord_t *self, mp_request_t *req)
 {
-    if (run->state == MP_RUN_DONE && mp_msg_u64 (req->msg, 1) >= mp_run_nevents (run)) {
+    mp_poll_msg_t poll;
+    mp_poll_msg_view (req->msg, &poll);
+    mp_run_t *run = req->run;
+    if (run->state == MP_RUN_DONE && poll.after >= mp_run_nevents (run)) {
         //  The front end has every event, "done" included: the run can go.
-        mp_msg_t *none = mp_msg_new (MP_MSG_EVENTS);
-        if (none && (mp_msg_add_u64 (none, mp_run_nevents (run) + 1) != 0
-                     || mp_msg_add_list (none) || mp_msg_add_list (none)
-                     || mp_msg_add_list (none) || mp_msg_add_list (none)))
-            mp_msg_destroy (&none);
+        mp_msg_t *none = MP_PACK (events, .first = mp_run_nevents (run) + 1);
         mp_coord_reply (self, req, &none);
         mp_coord_forget_run (self, run);
         return;
@@ -75,15 +73,15 @@ void mp_coord_on_poll (mp_coord_t *self, mp_request_t *req, mp_run_t *run)
     if (run->poll_route)
         //  A newer poll replaces an older one: answer the old one now.
         mp_coord_answer_poll (self, run, 1);
-    uint64_t wait = mp_msg_u64 (req->msg, 2);
     run->poll_route = zframe_dup (req->route);
     run->poll_from = strdup (mp_msg_from (req->msg));
     run->poll_reqid = mp_msg_reqid (req->msg);
-    run->poll_after = mp_msg_u64 (req->msg, 1);
+    run->poll_after = poll.after;
     if (run->poll_after > mp_run_nevents (run))
         run->poll_after = mp_run_nevents (run);
-    run->poll_deadline_ms =
-        mp_clock_mono_ms () + (wait > MP_POLL_MAX_WAIT_MS ? MP_POLL_MAX_WAIT_MS : wait);
+    run->poll_deadline_ms = mp_clock_mono_ms ()
+                            + (poll.wait_ms > MP_POLL_MAX_WAIT_MS ? MP_POLL_MAX_WAIT_MS
+                                                                  : poll.wait_ms);
     if (!run->poll_route || !run->poll_from) {
         zframe_destroy (&run->poll_route);
         zstr_free (&run->poll_from);

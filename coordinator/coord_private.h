@@ -4,6 +4,8 @@
 
 #include "../common/error.h"
 #include "../common/log.h"
+#include "../proto/events.h"
+#include "../proto/peer.h"
 #include "../proto/wire.h"
 #include "agent_table.h"
 #include "run.h"
@@ -19,12 +21,21 @@ struct mp_coord_t {
     uint64_t dropped; //  messages refused: bad signature, malformed, stale
 };
 
-//  The request being handled: who sent it and how to answer.
+//  The request being handled: who sent it, with what rights, about what, and how to
+//  answer. Handlers see only requests the catalogue allows (coord.c checks them), with
+//  run and unit resolved for scoped messages.
 typedef struct {
-    zframe_t *route;  //  routing id of the connection (agent or front end)
+    zframe_t *route;         //  routing id of the connection (agent or front end)
     mp_agent_entry_t *agent; //  the agent behind that connection, or NULL
     mp_msg_t *msg;
+    unsigned role;           //  MP_ROLE_* of the sender
+    char owner[MP_PEER_OWNER_MAX]; //  a zygote's or unit process's sync-service name
+    mp_run_t *run;           //  the run a scoped message names
+    mp_unit_t *unit;         //  the unit a unit-scoped message names
 } mp_request_t;
+
+//  A handler of one message type (or of several, for the sync service).
+typedef void (mp_handler_fn) (mp_coord_t *self, mp_request_t *req);
 
 //  Replies to a request (to its sender, through its connection). Takes msg.
 void mp_coord_reply (mp_coord_t *self, const mp_request_t *req, mp_msg_t **msg_p);
@@ -36,8 +47,14 @@ void mp_coord_reply_error (mp_coord_t *self, const mp_request_t *req, int code,
                             const char *fmt, ...) __attribute__ ((format (printf, 4, 5)));
 
 mp_run_t *mp_coord_find_run (mp_coord_t *self, uint64_t id);
-//  Owner name of a worker process for the sync service: "<agent key>/<sender>".
-void mp_coord_owner (const mp_request_t *req, char *owner, size_t size);
+
+//  A unit leaves its agent's slot: it ended (requeue 0) or goes back to the queue
+//  (requeue 1). Through the scheduler, which owns its state; the slot is given back
+//  exactly when the scheduler says the unit held one. Its process's locks and trail
+//  starts are released either way. 0, or -1 when it held no slot.
+int mp_coord_unit_off_slot (mp_coord_t *self, mp_run_t *run, mp_unit_t *unit, int requeue);
+//  1 when the unit is sent or running.
+int mp_coord_unit_active (const mp_run_t *run, const mp_unit_t *unit);
 
 //  Starts whatever units may start now, on every agent and run.
 void mp_coord_dispatch (mp_coord_t *self);
@@ -46,7 +63,7 @@ void mp_coord_offer_runs (mp_coord_t *self, mp_agent_entry_t *agent);
 //  An agent is gone: its units go back to the queue (once) or fail.
 void mp_coord_agent_lost (mp_coord_t *self, mp_agent_entry_t *agent, const char *why);
 //  Appends an event to a run and answers its waiting poll.
-void mp_coord_event (mp_coord_t *self, mp_run_t *run, const char *kind, const char *test,
+void mp_coord_event (mp_coord_t *self, mp_run_t *run, int kind, const char *test,
                       uint64_t unit, const void *data, size_t len);
 //  Answers the run's waiting poll when events are there or its deadline passed.
 void mp_coord_answer_poll (mp_coord_t *self, mp_run_t *run, int force);
@@ -66,15 +83,11 @@ void mp_coord_enforce_timeouts (mp_coord_t *self);
 //  The run is over: no unit queued or running, or it was cancelled (coord_runs.c).
 void mp_coord_finish_run (mp_coord_t *self, mp_run_t *run);
 
-//  Handlers: each takes the request (msg is still owned by the caller).
-void mp_coord_on_poll (mp_coord_t *self, mp_request_t *req, mp_run_t *run);
-void mp_coord_on_zygote_ready (mp_coord_t *self, mp_request_t *req, mp_run_t *run);
-void mp_coord_on_report (mp_coord_t *self, mp_request_t *req, mp_run_t *run);
-void mp_coord_on_unit_started (mp_coord_t *self, mp_request_t *req, mp_run_t *run);
-void mp_coord_on_unit_exit (mp_coord_t *self, mp_request_t *req, mp_run_t *run);
-void mp_coord_on_zygote_exit (mp_coord_t *self, mp_request_t *req, mp_run_t *run);
-void mp_coord_on_run_message (mp_coord_t *self, mp_request_t *req);
-void mp_coord_on_sync_message (mp_coord_t *self, mp_request_t *req);
+//  Handlers, by the message they take (msg is still owned by the caller).
+mp_handler_fn mp_coord_on_submit, mp_coord_on_plan_unit, mp_coord_on_plan_end,
+    mp_coord_on_cancel, mp_coord_on_poll, mp_coord_on_zygote_ready, mp_coord_on_report,
+    mp_coord_on_unit_started, mp_coord_on_unit_exit, mp_coord_on_zygote_exit,
+    mp_coord_on_sync;
 //  Lock grant callback for every run's sync service (arg is the coordinator).
 void mp_coord_on_grant (void *arg, const char *lock, const char *owner, uint64_t token);
 

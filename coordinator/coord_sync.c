@@ -4,7 +4,7 @@
 void mp_coord_on_grant (void *arg, const char *lock, const char *owner, uint64_t token)
 {
     mp_coord_t *self = (mp_coord_t *) arg;
-    //  owner is "<agent key>/<worker>": answer the worker's waiting LOCK_ACQUIRE.
+    //  owner is "<agent key>/<peer name>": answer the unit process's LOCK_ACQUIRE.
     const char *slash = strchr (owner, '/');
     char key[MP_AGENT_KEY_MAX];
     size_t len = slash ? (size_t) (slash - owner) : 0;
@@ -19,9 +19,7 @@ void mp_coord_on_grant (void *arg, const char *lock, const char *owner, uint64_t
         mp_warn ("lock %s granted to %s whose agent is gone", lock, owner);
         return;
     }
-    mp_msg_t *ok = mp_msg_new (MP_MSG_OK);
-    if (ok && mp_msg_add_u64 (ok, 1) != 0)
-        mp_msg_destroy (&ok);
+    mp_msg_t *ok = MP_PACK (ok, .value = 1);
     mp_coord_send (self, agent->routing_id, slash + 1, token, &ok);
 }
 
@@ -29,57 +27,110 @@ void mp_coord_on_grant (void *arg, const char *lock, const char *owner, uint64_t
 static void s_reply_value (mp_coord_t *self, mp_request_t *req, int found, const void *val,
                            size_t len)
 {
-    mp_msg_t *msg = mp_msg_new (MP_MSG_VALUE);
-    if (msg && (mp_msg_add_u64 (msg, found ? 1 : 0) != 0
-                || mp_msg_add_bin (msg, val ? val : "", val ? len : 0) != 0))
-        mp_msg_destroy (&msg);
+    mp_msg_t *msg = MP_PACK (value, .found = found ? 1 : 0,
+                             .value = { val ? val : "", val ? len : 0 });
     mp_coord_reply (self, req, &msg);
 }
 
 static void s_reply_items (mp_coord_t *self, mp_request_t *req, mp_sync_t *sync)
 {
-    mp_msg_t *msg = mp_msg_new (MP_MSG_ITEMS);
     size_t size = mp_sync_board_size (sync);
-    int rc = msg ? 0 : -1;
-    for (int field = 0; field < 2 && rc == 0; field++) {
-        rc = mp_msg_add_list (msg);
-        for (size_t i = 0; i < size && rc == 0; i++) {
-            const void *key, *val;
-            size_t klen, vlen;
-            mp_sync_board_at (sync, i, &key, &klen, &val, &vlen);
-            rc = field == 0 ? mp_msg_push_bin (msg, key, klen) : mp_msg_push_bin (msg, val, vlen);
-        }
+    mp_bytes_t *keys = (mp_bytes_t *) calloc (size + 1, sizeof (mp_bytes_t));
+    mp_bytes_t *values = (mp_bytes_t *) calloc (size + 1, sizeof (mp_bytes_t));
+    mp_msg_t *msg = NULL;
+    if (keys && values) {
+        for (size_t i = 0; i < size; i++)
+            mp_sync_board_at (sync, i, &keys[i].data, &keys[i].len, &values[i].data,
+                              &values[i].len);
+        msg = MP_PACK (items, .keys = { keys, size }, .values = { values, size });
     }
-    if (rc != 0)
-        mp_msg_destroy (&msg);
+    free (keys);
+    free (values);
     mp_coord_reply (self, req, &msg);
 }
 
-void mp_coord_on_sync_message (mp_coord_t *self, mp_request_t *req)
+//  Board keys and values, and lock and trail names, by the field names they have in
+//  every sync request that carries them.
+typedef struct {
+    mp_bytes_t key, value;
+    const char *name, *state;
+} s_sync_args_t;
+
+static void s_sync_args (mp_msg_t *msg, s_sync_args_t *args)
+{
+    switch (mp_msg_type (msg)) {
+    case MP_MSG_BOARD_GET: {
+        mp_board_get_msg_t get;
+        mp_board_get_msg_view (msg, &get);
+        args->key = get.key;
+        break;
+    }
+    case MP_MSG_BOARD_DEL: {
+        mp_board_del_msg_t del;
+        mp_board_del_msg_view (msg, &del);
+        args->key = del.key;
+        break;
+    }
+    case MP_MSG_BOARD_POP: {
+        mp_board_pop_msg_t pop;
+        mp_board_pop_msg_view (msg, &pop);
+        args->key = pop.key;
+        break;
+    }
+    case MP_MSG_BOARD_SET: {
+        mp_board_set_msg_t set;
+        mp_board_set_msg_view (msg, &set);
+        args->key = set.key;
+        args->value = set.value;
+        break;
+    }
+    case MP_MSG_BOARD_SETDEFAULT: {
+        mp_board_setdefault_msg_t set;
+        mp_board_setdefault_msg_view (msg, &set);
+        args->key = set.key;
+        args->value = set.value;
+        break;
+    }
+    case MP_MSG_LOCK_ACQUIRE: {
+        mp_lock_acquire_msg_t lock;
+        mp_lock_acquire_msg_view (msg, &lock);
+        args->name = lock.name;
+        break;
+    }
+    case MP_MSG_LOCK_RELEASE: {
+        mp_lock_release_msg_t lock;
+        mp_lock_release_msg_view (msg, &lock);
+        args->name = lock.name;
+        break;
+    }
+    case MP_MSG_TRAIL: {
+        mp_trail_msg_t trail;
+        mp_trail_msg_view (msg, &trail);
+        args->name = trail.name;
+        args->state = trail.state;
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+void mp_coord_on_sync (mp_coord_t *self, mp_request_t *req)
 {
     mp_msg_t *msg = req->msg;
     int type = mp_msg_type (msg);
-    uint64_t id = mp_msg_u64 (msg, 0);
-    mp_run_t *run = mp_coord_find_run (self, id);
-    if (!run || run->state != MP_RUN_RUNNING) {
-        mp_coord_reply_error (self, req, MP_ENOENT, "no active run %" PRIu64, id);
-        return;
-    }
-    if (!req->agent) {
-        //  Only unit processes, through their agent: lock owners must be able to die.
-        mp_coord_reply_error (self, req, MP_EAUTH, "the sync service is for unit processes");
+    mp_run_t *run = req->run;
+    if (run->state != MP_RUN_RUNNING) {
+        mp_coord_reply_error (self, req, MP_ENOENT, "no active run %" PRIu64, run->id);
         return;
     }
     mp_sync_t *sync = run->sync;
-    char owner[160], err[256] = "";
-    mp_coord_owner (req, owner, sizeof owner);
-    size_t klen = 0, vlen = 0;
-    const void *key = NULL, *val = NULL;
-    if (type != MP_MSG_BOARD_ITEMS && type != MP_MSG_LOCK_ACQUIRE && type != MP_MSG_LOCK_RELEASE
-        && type != MP_MSG_TRAIL)
-        key = mp_msg_bin (msg, 1, &klen);
-    if (type == MP_MSG_BOARD_SET || type == MP_MSG_BOARD_SETDEFAULT)
-        val = mp_msg_bin (msg, 2, &vlen);
+    const char *owner = req->owner;
+    char err[256] = "";
+    s_sync_args_t args = { 0 };
+    s_sync_args (msg, &args);
+    const void *key = args.key.data, *val = args.value.data;
+    size_t klen = args.key.len, vlen = args.value.len;
 
     switch (type) {
     case MP_MSG_BOARD_GET: {
@@ -127,7 +178,7 @@ void mp_coord_on_sync_message (mp_coord_t *self, mp_request_t *req)
         s_reply_items (self, req, sync);
         break;
     case MP_MSG_LOCK_ACQUIRE: {
-        int rc = mp_sync_lock_acquire (sync, mp_msg_str (msg, 1), owner, mp_msg_reqid (msg),
+        int rc = mp_sync_lock_acquire (sync, args.name, owner, mp_msg_reqid (msg),
                                        err, sizeof err);
         if (rc == 1)
             mp_coord_reply_ok (self, req, 1);
@@ -137,13 +188,13 @@ void mp_coord_on_sync_message (mp_coord_t *self, mp_request_t *req)
         break;
     }
     case MP_MSG_LOCK_RELEASE:
-        if (mp_sync_lock_release (sync, mp_msg_str (msg, 1), owner, err, sizeof err) != 0)
+        if (mp_sync_lock_release (sync, args.name, owner, err, sizeof err) != 0)
             mp_coord_reply_error (self, req, MP_ESTATE, "%s", err);
         else
             mp_coord_reply_ok (self, req, 0);
         break;
     case MP_MSG_TRAIL: {
-        int rc = mp_sync_trail (sync, mp_msg_str (msg, 1), mp_msg_str (msg, 2), owner, err,
+        int rc = mp_sync_trail (sync, args.name, args.state, owner, err,
                                 sizeof err);
         if (rc < 0)
             mp_coord_reply_error (self, req, MP_EINVAL, "%s", err);

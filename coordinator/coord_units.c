@@ -23,15 +23,35 @@ static void s_release_process (mp_run_t *run, mp_unit_t *unit)
 {
     if (!unit->pid)
         return;
-    char owner[160];
-    snprintf (owner, sizeof owner, "%s/u%" PRIu64, unit->agent, unit->pid);
+    char name[MP_PEER_NAME_MAX], owner[MP_PEER_OWNER_MAX];
+    mp_peer_unit_name (unit->pid, name);
+    mp_peer_owner (unit->agent, name, owner);
     mp_sync_owner_gone (run->sync, owner);
+    mp_run_unbind_owner (run, owner);
+}
+
+int mp_coord_unit_active (const mp_run_t *run, const mp_unit_t *unit)
+{
+    return mp_sched_holds_slot (run->sched, unit->id);
+}
+
+int mp_coord_unit_off_slot (mp_coord_t *self, mp_run_t *run, mp_unit_t *unit, int requeue)
+{
+    int rc = requeue ? mp_sched_requeue (run->sched, unit->id)
+                     : mp_sched_finish (run->sched, unit->id);
+    if (rc != 0)
+        return -1;
+    s_release_process (run, unit);
+    mp_agent_entry_t *agent = mp_agent_table_find_key (self->agents, unit->agent);
+    if (agent && agent->busy)
+        agent->busy--;
+    return 0;
 }
 
 static void s_unit_ended (mp_coord_t *self, mp_run_t *run, mp_unit_t *unit, int64_t status,
                           const char *why)
 {
-    if (unit->state != MP_UNIT_RUNNING)
+    if (!mp_coord_unit_active (run, unit))
         return;
     if (unit->finished < unit->ntests) {
         char text[256];
@@ -42,15 +62,10 @@ static void s_unit_ended (mp_coord_t *self, mp_run_t *run, mp_unit_t *unit, int6
                       (double) run->timeout_ms / 1000.0, "killed");
         else
             s_describe_status (status, text, sizeof text);
-        mp_coord_event (self, run, "crash", unit->tests[unit->finished], unit->id, text,
-                         strlen (text));
+        mp_coord_event (self, run, MP_EVENT_CRASH, unit->tests[unit->finished], unit->id, text,
+                        strlen (text));
     }
-    s_release_process (run, unit);
-    unit->state = MP_UNIT_DONE;
-    mp_sched_finish (run->sched, unit->id);
-    mp_agent_entry_t *agent = mp_agent_table_find_key (self->agents, unit->agent);
-    if (agent && agent->busy)
-        agent->busy--;
+    mp_coord_unit_off_slot (self, run, unit, 0);
     if (mp_sched_done (run->sched))
         mp_coord_finish_run (self, run);
 }
@@ -65,16 +80,14 @@ void mp_coord_agent_lost (mp_coord_t *self, mp_agent_entry_t *agent, const char 
             continue;
         for (size_t i = 0; i < mp_run_nunits (run); i++) {
             mp_unit_t *unit = mp_run_unit_at (run, i);
-            if (unit->state != MP_UNIT_RUNNING || !streq (unit->agent, agent->key))
+            if (!mp_coord_unit_active (run, unit) || !streq (unit->agent, agent->key))
                 continue;
             if (unit->requeued == 0 && !unit->reported) {
                 //  Nothing of it was reported: run it elsewhere, once.
-                s_release_process (run, unit);
+                mp_coord_unit_off_slot (self, run, unit, 1);
                 unit->requeued++;
-                unit->state = MP_UNIT_QUEUED;
                 unit->pid = 0;
                 unit->test_since_ms = 0;
-                mp_sched_requeue (run->sched, unit->id);
             }
             else {
                 char text[256];
@@ -83,7 +96,6 @@ void mp_coord_agent_lost (mp_coord_t *self, mp_agent_entry_t *agent, const char 
             }
         }
     }
-    agent->busy = 0;
 }
 
 void mp_coord_offer_runs (mp_coord_t *self, mp_agent_entry_t *agent)
@@ -92,19 +104,8 @@ void mp_coord_offer_runs (mp_coord_t *self, mp_agent_entry_t *agent)
          run = (mp_run_t *) zlistx_next (self->runs)) {
         if (run->state != MP_RUN_RUNNING || mp_run_ready (run, agent->key) != MP_READY_NONE)
             continue;
-        mp_msg_t *start = mp_msg_new (MP_MSG_RUN_START);
-        int rc = start ? mp_msg_add_u64 (start, run->id) : -1;
-        if (rc == 0)
-            rc = mp_msg_add_str (start, run->cwd);
-        if (rc == 0)
-            rc = mp_msg_add_list (start);
-        for (char *arg = (char *) zlist_first (run->args); rc == 0 && arg;
-             arg = (char *) zlist_next (run->args))
-            rc = mp_msg_push_str (start, arg);
-        if (rc == 0)
-            rc = mp_msg_add_list (start);
-        if (rc != 0)
-            mp_msg_destroy (&start);
+        mp_msg_t *start = MP_PACK (run_start, .run = run->id, .cwd = run->cwd,
+                                   .args = { (const char *const *) run->args, run->nargs });
         mp_run_set_ready (run, agent->key, MP_READY_STARTING);
         mp_coord_send (self, agent->routing_id, "", 0, &start);
     }
@@ -131,116 +132,110 @@ void mp_coord_dispatch (mp_coord_t *self)
             while (agent->busy < agent->slots
                    && mp_sched_next (run->sched, mp_agent_table_busy (self->agents), &id)) {
                 mp_unit_t *unit = mp_run_unit (run, id);
-                mp_msg_t *msg = mp_msg_new (MP_MSG_UNIT);
-                int rc = msg ? mp_msg_add_u64 (msg, run->id) : -1;
-                if (rc == 0)
-                    rc = mp_msg_add_u64 (msg, unit->id);
-                if (rc == 0)
-                    rc = mp_msg_add_str (msg, unit->group);
-                if (rc == 0)
-                    rc = mp_msg_add_list (msg);
-                for (size_t t = 0; rc == 0 && t < unit->ntests; t++)
-                    rc = mp_msg_push_str (msg, unit->tests[t]);
-                if (rc != 0)
-                    mp_msg_destroy (&msg);
-                unit->state = MP_UNIT_RUNNING;
+                mp_msg_t *msg = MP_PACK (unit, .run = run->id, .unit = unit->id,
+                                         .group = unit->group,
+                                         .tests = { (const char *const *) unit->tests,
+                                                    unit->ntests });
                 unit->pid = 0;
                 unit->test_since_ms = 0;
                 snprintf (unit->agent, sizeof unit->agent, "%s", agent->key);
                 agent->busy++;
-                char zygote[32];
-                snprintf (zygote, sizeof zygote, "z%" PRIu64, run->id);
+                char zygote[MP_PEER_NAME_MAX];
+                mp_peer_zygote_name (run->id, zygote);
                 mp_coord_send (self, agent->routing_id, zygote, 0, &msg);
             }
         }
     }
 }
 
-void mp_coord_on_zygote_ready (mp_coord_t *self, mp_request_t *req, mp_run_t *run)
+void mp_coord_on_zygote_ready (mp_coord_t *self, mp_request_t *req)
 {
-    const char *error = mp_msg_str (req->msg, 2);
-    if (*error) {
+    mp_zygote_ready_msg_t ready;
+    mp_zygote_ready_msg_view (req->msg, &ready);
+    mp_run_t *run = req->run;
+    if (*ready.error) {
         mp_run_set_ready (run, req->agent->key, MP_READY_FAILED);
         char text[1024];
-        snprintf (text, sizeof text, "agent %s: %s", req->agent->name, error);
-        mp_coord_event (self, run, "error", "", 0, text, strlen (text));
+        snprintf (text, sizeof text, "agent %s: %s", req->agent->name, ready.error);
+        mp_coord_event (self, run, MP_EVENT_ERROR, "", 0, text, strlen (text));
         return;
     }
     mp_run_set_ready (run, req->agent->key, MP_READY_YES);
     mp_info ("run %" PRIu64 ": agent %s ready, %" PRIu64 " tests collected", run->id,
-             req->agent->name, mp_msg_u64 (req->msg, 1));
+             req->agent->name, ready.collected);
 }
 
-static mp_unit_t *s_running_unit (mp_request_t *req, mp_run_t *run, size_t field)
+void mp_coord_on_report (mp_coord_t *self, mp_request_t *req)
 {
-    mp_unit_t *unit = mp_run_unit (run, mp_msg_u64 (req->msg, field));
-    if (!unit || unit->state != MP_UNIT_RUNNING || !streq (unit->agent, req->agent->key))
-        return NULL;
-    return unit;
-}
-
-void mp_coord_on_report (mp_coord_t *self, mp_request_t *req, mp_run_t *run)
-{
-    mp_unit_t *unit = s_running_unit (req, run, 1);
-    if (!unit) {
-        mp_coord_reply_error (self, req, MP_ESTATE, "unit %" PRIu64 " is not running here",
-                               mp_msg_u64 (req->msg, 1));
-        return;
-    }
-    char sender[32];
-    snprintf (sender, sizeof sender, "u%" PRIu64, unit->pid);
-    if (unit->pid && !streq (mp_msg_from (req->msg), sender)) {
-        mp_coord_reply_error (self, req, MP_EAUTH, "unit %" PRIu64 " is not yours",
-                               unit->id);
+    mp_report_msg_t report;
+    mp_report_msg_view (req->msg, &report);
+    mp_unit_t *unit = req->unit;
+    int kind = mp_event_parse (report.kind);
+    if (mp_event_reporter (kind) != MP_ROLE_UNIT) {
+        mp_coord_reply_error (self, req, MP_EINVAL, "%s is not an event a unit reports",
+                              report.kind);
         return;
     }
     unit->reported = 1;
-    const char *kind = mp_msg_str (req->msg, 2);
-    const char *test = mp_msg_str (req->msg, 3);
-    size_t len;
-    const void *data = mp_msg_bin (req->msg, 4, &len);
-    int current = unit->finished < unit->ntests && streq (unit->tests[unit->finished], test);
-    if (current && streq (kind, "logstart"))
+    int current = unit->finished < unit->ntests && streq (unit->tests[unit->finished],
+                                                            report.test);
+    if (current && kind == MP_EVENT_LOGSTART)
         unit->test_since_ms = mp_clock_mono_ms ();
-    if (current && streq (kind, "logfinish")) {
+    if (current && kind == MP_EVENT_LOGFINISH) {
         unit->finished++;
         unit->test_since_ms = 0;
     }
-    mp_coord_event (self, run, kind, test, unit->id, data, len);
+    mp_coord_event (self, req->run, kind, report.test, unit->id, report.data.data,
+                    report.data.len);
     mp_coord_reply_ok (self, req, 0);
 }
 
-void mp_coord_on_unit_started (mp_coord_t *self, mp_request_t *req, mp_run_t *run)
+void mp_coord_on_unit_started (mp_coord_t *self, mp_request_t *req)
 {
-    (void) self;
-    mp_unit_t *unit = s_running_unit (req, run, 1);
-    if (unit && !unit->pid)
-        unit->pid = mp_msg_u64 (req->msg, 2);
+    mp_unit_started_msg_t started;
+    mp_unit_started_msg_view (req->msg, &started);
+    mp_unit_t *unit = req->unit;
+    char name[MP_PEER_NAME_MAX];
+    mp_peer_unit_name (started.pid, name);
+    //  The agent vouched that this connection is that pid, a child of the run's zygote.
+    if (unit->pid || !streq (name, mp_msg_from (req->msg))
+        || mp_run_bind_owner (req->run, req->owner, unit->id) != MP_OK) {
+        mp_coord_reply_error (self, req, MP_ESTATE, "unit %" PRIu64 " has a process already",
+                              unit->id);
+        return;
+    }
+    unit->pid = started.pid;
+    mp_sched_started (req->run->sched, unit->id);
 }
 
-void mp_coord_on_unit_exit (mp_coord_t *self, mp_request_t *req, mp_run_t *run)
+void mp_coord_on_unit_exit (mp_coord_t *self, mp_request_t *req)
 {
-    mp_unit_t *unit = s_running_unit (req, run, 1);
-    uint64_t pid = mp_msg_u64 (req->msg, 2);
-    if (unit && (!unit->pid || unit->pid == pid))
-        s_unit_ended (self, run, unit, mp_msg_i64 (req->msg, 3), NULL);
+    mp_unit_exit_msg_t ended;
+    mp_unit_exit_msg_view (req->msg, &ended);
+    mp_unit_t *unit = req->unit;
+    if (!unit->pid || unit->pid == ended.pid)
+        s_unit_ended (self, req->run, unit, ended.status, NULL);
 }
 
-void mp_coord_on_zygote_exit (mp_coord_t *self, mp_request_t *req, mp_run_t *run)
+void mp_coord_on_zygote_exit (mp_coord_t *self, mp_request_t *req)
 {
+    mp_zygote_exit_msg_t ended;
+    mp_zygote_exit_msg_view (req->msg, &ended);
+    mp_run_t *run = req->run;
     int was = mp_run_ready (run, req->agent->key);
     mp_run_set_ready (run, req->agent->key, MP_READY_FAILED);
     if (run->state != MP_RUN_RUNNING || was == MP_READY_FAILED)
         return;
     char status[128], text[512];
-    s_describe_status (mp_msg_i64 (req->msg, 1), status, sizeof status);
-    snprintf (text, sizeof text, "agent %s: its zygote (the pytest process that collects the suite) %s%s", req->agent->name,
-              status, was == MP_READY_STARTING ? " before it finished collecting" : "");
-    mp_coord_event (self, run, "error", "", 0, text, strlen (text));
+    s_describe_status (ended.status, status, sizeof status);
+    snprintf (text, sizeof text, "agent %s: its zygote (the pytest process that collects the "
+              "suite) %s%s", req->agent->name, status,
+              was == MP_READY_STARTING ? " before it finished collecting" : "");
+    mp_coord_event (self, run, MP_EVENT_ERROR, "", 0, text, strlen (text));
     //  Units handed to it that never got a process will not be reported by anyone.
     for (size_t i = 0; i < mp_run_nunits (run); i++) {
         mp_unit_t *unit = mp_run_unit_at (run, i);
-        if (unit->state == MP_UNIT_RUNNING && !unit->pid
+        if (mp_coord_unit_active (run, unit) && !unit->pid
             && streq (unit->agent, req->agent->key))
             s_unit_ended (self, run, unit, 0, text);
     }
@@ -255,7 +250,7 @@ void mp_coord_enforce_timeouts (mp_coord_t *self)
             continue;
         for (size_t i = 0; i < mp_run_nunits (run); i++) {
             mp_unit_t *unit = mp_run_unit_at (run, i);
-            if (unit->state != MP_UNIT_RUNNING || unit->timed_out || !unit->pid
+            if (!mp_coord_unit_active (run, unit) || unit->timed_out || !unit->pid
                 || !unit->test_since_ms || now - unit->test_since_ms <= run->timeout_ms)
                 continue;
             mp_agent_entry_t *agent = mp_agent_table_find_key (self->agents, unit->agent);
@@ -264,11 +259,7 @@ void mp_coord_enforce_timeouts (mp_coord_t *self)
             mp_warn ("run %" PRIu64 ": %s ran past %" PRIu64 " ms: killing its process %" PRIu64,
                      run->id, unit->tests[unit->finished], run->timeout_ms, unit->pid);
             unit->timed_out = 1;
-            mp_msg_t *kill = mp_msg_new (MP_MSG_KILL);
-            if (kill
-                && (mp_msg_add_u64 (kill, run->id) != 0 || mp_msg_add_u64 (kill, unit->id) != 0
-                    || mp_msg_add_u64 (kill, unit->pid) != 0))
-                mp_msg_destroy (&kill);
+            mp_msg_t *kill = MP_PACK (kill, .run = run->id, .unit = unit->id, .pid = unit->pid);
             mp_coord_send (self, agent->routing_id, "", 0, &kill);
         }
     }

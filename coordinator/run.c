@@ -24,17 +24,16 @@ mp_run_t *mp_run_new (uint64_t id, const char *cwd, zframe_t *front, mp_sync_gra
         return NULL;
     self->id = id;
     self->cwd = strdup (cwd);
-    self->args = zlist_new ();
     self->sched = mp_sched_new ();
     self->sync = mp_sync_new (grant, arg);
     self->front = zframe_dup (front);
     self->ready = zhashx_new ();
-    if (!self->cwd || !self->args || !self->sched || !self->sync || !self->front
-        || !self->ready) {
+    self->owners = zhashx_new ();
+    if (!self->cwd || !self->sched || !self->sync || !self->front
+        || !self->ready || !self->owners) {
         mp_run_destroy (&self);
         return NULL;
     }
-    zlist_autofree (self->args);
     return self;
 }
 
@@ -47,21 +46,45 @@ void mp_run_destroy (mp_run_t **self_p)
         s_unit_destroy (&self->units[i]);
     free (self->units);
     for (size_t i = 0; i < self->nevents; i++) {
-        free (self->events[i].kind);
         free (self->events[i].test);
         free (self->events[i].data);
     }
     free (self->events);
     zhashx_destroy (&self->ready);
+    zhashx_destroy (&self->owners);
     zframe_destroy (&self->front);
     zframe_destroy (&self->poll_route);
     free (self->poll_from);
     mp_sync_destroy (&self->sync);
     mp_sched_destroy (&self->sched);
-    zlist_destroy (&self->args);
+    for (size_t i = 0; i < self->nargs; i++)
+        free (self->args[i]);
+    free (self->args);
     free (self->cwd);
     free (self);
     *self_p = NULL;
+}
+
+int mp_run_set_args (mp_run_t *self, const char *const *args, size_t nargs)
+{
+    char **copy = (char **) calloc (nargs ? nargs : 1, sizeof (char *));
+    if (!copy)
+        return MP_ENOMEM;
+    for (size_t i = 0; i < nargs; i++) {
+        copy[i] = strdup (args[i]);
+        if (!copy[i]) {
+            while (i > 0)
+                free (copy[--i]);
+            free (copy);
+            return MP_ENOMEM;
+        }
+    }
+    for (size_t i = 0; i < self->nargs; i++)
+        free (self->args[i]);
+    free (self->args);
+    self->args = copy;
+    self->nargs = nargs;
+    return MP_OK;
 }
 
 int mp_run_add_unit (mp_run_t *self, uint64_t id, const char *group, int strategy,
@@ -134,7 +157,7 @@ size_t mp_run_nunits (const mp_run_t *self)
     return self->nunits;
 }
 
-int mp_run_add_event (mp_run_t *self, const char *kind, const char *test, uint64_t unit,
+int mp_run_add_event (mp_run_t *self, int kind, const char *test, uint64_t unit,
                       const void *data, size_t len)
 {
     if (mp_array_grow ((void **) &self->events, &self->cap_events, self->nevents + 1,
@@ -142,12 +165,11 @@ int mp_run_add_event (mp_run_t *self, const char *kind, const char *test, uint64
         return -1;
     mp_event_t *event = &self->events[self->nevents];
     memset (event, 0, sizeof *event);
-    event->kind = strdup (kind);
+    event->kind = kind;
     event->test = strdup (test);
     event->unit = unit;
     event->data = (uint8_t *) malloc (len ? len : 1);
-    if (!event->kind || !event->test || !event->data) {
-        free (event->kind);
+    if (!event->test || !event->data) {
         free (event->test);
         free (event->data);
         return -1;
@@ -178,4 +200,21 @@ int mp_run_ready (mp_run_t *self, const char *agent_key)
 void mp_run_set_ready (mp_run_t *self, const char *agent_key, int ready)
 {
     zhashx_update (self->ready, agent_key, (void *) (uintptr_t) (ready + 1));
+}
+
+int mp_run_bind_owner (mp_run_t *self, const char *owner, uint64_t unit)
+{
+    return zhashx_insert (self->owners, owner, (void *) (uintptr_t) unit) == 0 ? MP_OK
+                                                                                : MP_ESTATE;
+}
+
+void mp_run_unbind_owner (mp_run_t *self, const char *owner)
+{
+    zhashx_delete (self->owners, owner);
+}
+
+mp_unit_t *mp_run_owner_unit (mp_run_t *self, const char *owner)
+{
+    void *unit = zhashx_lookup (self->owners, owner);
+    return unit ? mp_run_unit (self, (uint64_t) (uintptr_t) unit) : NULL;
 }

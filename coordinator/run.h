@@ -9,8 +9,6 @@
 #include "sched.h"
 #include "sync.h"
 
-typedef enum { MP_UNIT_QUEUED = 0, MP_UNIT_RUNNING, MP_UNIT_DONE } mp_unit_state_t;
-
 typedef struct {
     uint64_t id;
     char *group;
@@ -18,8 +16,8 @@ typedef struct {
     char **tests;
     size_t ntests;
     size_t finished;   //  tests whose logfinish arrived
-    int state;         //  mp_unit_state_t
-    char agent[80];    //  key of the agent running it
+    //  Its state is the scheduler's (mp_sched_state): run.c keeps only its data.
+    char agent[80];    //  key of the agent it was last sent to
     uint64_t pid;      //  its process, once started
     int requeued;      //  times it went back to the queue
     uint64_t test_since_ms; //  when its current test began (monotonic), 0 between tests
@@ -28,7 +26,7 @@ typedef struct {
 } mp_unit_t;
 
 typedef struct {
-    char *kind;
+    int kind; //  mp_event_kind_t
     char *test;
     uint64_t unit;
     uint8_t *data;
@@ -50,7 +48,8 @@ typedef struct {
     int state;        //  mp_run_state_t
     int cancelled;
     char *cwd;
-    zlist_t *args;    //  of char *, owned
+    char **args;      //  the front end's pytest arguments, owned
+    size_t nargs;
     size_t nunits_announced;
     uint64_t timeout_ms; //  per test, 0 for none
     mp_sched_t *sched;
@@ -70,6 +69,7 @@ typedef struct {
     mp_event_t *events;
     size_t nevents, cap_events;
     zhashx_t *ready; //  agent key -> mp_ready_t + 1
+    zhashx_t *owners; //  "<agent key>/u<pid>" of a started unit process -> unit id
 } mp_run_t;
 
 //  A new run in the planning state; NULL on no memory. grant and arg go to the sync
@@ -77,6 +77,9 @@ typedef struct {
 mp_run_t *mp_run_new (uint64_t id, const char *cwd, zframe_t *front, mp_sync_grant_fn *grant,
                       void *arg);
 void mp_run_destroy (mp_run_t **self_p);
+
+//  Copies the front end's pytest arguments. MP_OK or MP_ENOMEM.
+int mp_run_set_args (mp_run_t *self, const char *const *args, size_t nargs);
 
 //  Adds a planned unit (copies everything). Returns 0, or -1 with a reason.
 int mp_run_add_unit (mp_run_t *self, uint64_t id, const char *group, int strategy,
@@ -87,11 +90,17 @@ mp_unit_t *mp_run_unit_at (mp_run_t *self, size_t index);
 size_t mp_run_nunits (const mp_run_t *self);
 
 //  Appends an event (copies); its sequence number is the new event count. 0 / -1.
-int mp_run_add_event (mp_run_t *self, const char *kind, const char *test, uint64_t unit,
+int mp_run_add_event (mp_run_t *self, int kind, const char *test, uint64_t unit,
                       const void *data, size_t len);
 size_t mp_run_nevents (const mp_run_t *self);
 //  Event by sequence number, 1 <= seq <= nevents.
 const mp_event_t *mp_run_event (const mp_run_t *self, size_t seq);
+
+//  The unit a started unit process runs, by its sync-service owner name: bound when
+//  it announces itself, unbound when it is gone. NULL for a process not of this run.
+int mp_run_bind_owner (mp_run_t *self, const char *owner, uint64_t unit);
+void mp_run_unbind_owner (mp_run_t *self, const char *owner);
+mp_unit_t *mp_run_owner_unit (mp_run_t *self, const char *owner);
 
 int mp_run_ready (mp_run_t *self, const char *agent_key);
 void mp_run_set_ready (mp_run_t *self, const char *agent_key, int ready);

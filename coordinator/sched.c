@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { S_QUEUED, S_RUNNING, S_DONE, S_DROPPED } s_state_t;
 
 typedef struct {
     uint64_t id;
@@ -16,7 +15,7 @@ typedef struct {
     size_t ntests;
     size_t plan;   //  position in add order
     int strategy;
-    s_state_t state;
+    mp_unit_state_t state;
 } s_unit_t;
 
 typedef struct {
@@ -247,7 +246,7 @@ mp_sched_add (mp_sched_t *self, uint64_t unit, const char *group, int strategy,
         return -1;
     size_t pos = self->nunits;
     self->units[pos] = (s_unit_t) {.id = unit, .group = g, .ntests = ntests, .plan = pos,
-                                   .strategy = strategy, .state = S_QUEUED};
+                                   .strategy = strategy, .state = MP_UNIT_QUEUED};
     if (s_index_put (self, &self->unit_ix, s_hash_u64 (unit), pos, s_unit_hash))
         return -1;
     self->queue[1 + pos] = pos;
@@ -319,7 +318,7 @@ s_start (mp_sched_t *self, size_t i)
     self->qhead++;
     s_unit_t *u = &self->units[pos];
     s_group_t *g = &self->groups[u->group];
-    u->state = S_RUNNING;
+    u->state = MP_UNIT_SENT;
     g->queued--;
     g->running++;
     self->nrunning++;
@@ -373,16 +372,48 @@ s_check_barrier (mp_sched_t *self)
         self->active = S_NONE;
 }
 
+//  The position of a unit that holds a slot (sent or running), or S_NONE.
+static size_t
+s_find_holder (const mp_sched_t *self, uint64_t unit)
+{
+    size_t pos = self ? s_find_unit (self, unit) : S_NONE;
+    if (pos == S_NONE
+        || (self->units[pos].state != MP_UNIT_SENT && self->units[pos].state != MP_UNIT_RUNNING))
+        return S_NONE;
+    return pos;
+}
+
+int
+mp_sched_started (mp_sched_t *self, uint64_t unit)
+{
+    size_t pos = self ? s_find_unit (self, unit) : S_NONE;
+    if (pos == S_NONE || self->units[pos].state != MP_UNIT_SENT)
+        return -1;
+    self->units[pos].state = MP_UNIT_RUNNING;
+    return 0;
+}
+
+int
+mp_sched_state (const mp_sched_t *self, uint64_t unit)
+{
+    size_t pos = self ? s_find_unit (self, unit) : S_NONE;
+    return pos == S_NONE ? -1 : (int) self->units[pos].state;
+}
+
+int
+mp_sched_holds_slot (const mp_sched_t *self, uint64_t unit)
+{
+    return s_find_holder (self, unit) != S_NONE;
+}
+
 int
 mp_sched_finish (mp_sched_t *self, uint64_t unit)
 {
-    if (!self)
-        return -1;
-    size_t pos = s_find_unit (self, unit);
-    if (pos == S_NONE || self->units[pos].state != S_RUNNING)
+    size_t pos = s_find_holder (self, unit);
+    if (pos == S_NONE)
         return -1;
     s_unit_t *u = &self->units[pos];
-    u->state = S_DONE;
+    u->state = MP_UNIT_DONE;
     self->groups[u->group].running--;
     self->nrunning--;
     s_check_barrier (self);
@@ -392,10 +423,8 @@ mp_sched_finish (mp_sched_t *self, uint64_t unit)
 int
 mp_sched_requeue (mp_sched_t *self, uint64_t unit)
 {
-    if (!self)
-        return -1;
-    size_t pos = s_find_unit (self, unit);
-    if (pos == S_NONE || self->units[pos].state != S_RUNNING)
+    size_t pos = s_find_holder (self, unit);
+    if (pos == S_NONE)
         return -1;
     //  qhead is 1 + started - requeued, and this unit is among the started ones
     //  not yet back, so the slot in front is always free.
@@ -403,7 +432,7 @@ mp_sched_requeue (mp_sched_t *self, uint64_t unit)
     self->queue[--self->qhead] = pos;
     s_unit_t *u = &self->units[pos];
     s_group_t *g = &self->groups[u->group];
-    u->state = S_QUEUED;
+    u->state = MP_UNIT_QUEUED;
     g->running--;
     g->queued++;
     self->nrunning--;
@@ -424,7 +453,7 @@ mp_sched_cancel (mp_sched_t *self)
     size_t dropped = 0;
     for (size_t i = self->qhead; i < self->qtail; i++) {
         s_unit_t *u = &self->units[self->queue[i]];
-        u->state = S_DROPPED;
+        u->state = MP_UNIT_DROPPED;
         self->groups[u->group].queued--;
         dropped++;
     }

@@ -24,6 +24,17 @@ typedef enum {
 int mp_strategy_parse (const char *name);
 const char *mp_strategy_name (int strategy); //  NULL when out of range
 
+//  A unit's life, which the scheduler alone changes: queued, then sent to an agent,
+//  running once its process announced itself, and done; or dropped from the queue by
+//  a cancel; sent and running units may go back to the queue (requeued).
+typedef enum {
+    MP_UNIT_QUEUED = 0,
+    MP_UNIT_SENT,
+    MP_UNIT_RUNNING,
+    MP_UNIT_DONE,
+    MP_UNIT_DROPPED
+} mp_unit_state_t;
+
 typedef struct mp_sched_t mp_sched_t;
 
 mp_sched_t *mp_sched_new (void);
@@ -38,18 +49,26 @@ int mp_sched_add (mp_sched_t *self, uint64_t unit, const char *group, int strate
 void mp_sched_seal (mp_sched_t *self);
 
 //  The next unit that may start now, given busy slots everywhere. Returns 1 and the
-//  unit in *unit (now marked running), or 0 when none may start now.
+//  unit in *unit (now sent), or 0 when none may start now.
 int mp_sched_next (mp_sched_t *self, size_t busy, uint64_t *unit);
-//  A running unit ended (whatever its result). Returns 0, or -1 when not running.
+//  A sent unit's process announced itself. Returns 0, or -1 when it was not sent.
+int mp_sched_started (mp_sched_t *self, uint64_t unit);
+//  A sent or running unit ended (whatever its result): it gives back its slot.
+//  Returns 0, or -1 when it held none.
 int mp_sched_finish (mp_sched_t *self, uint64_t unit);
-//  A running unit goes back to the front of the queue (its agent vanished).
-//  Returns 0, or -1 when not running.
+//  A sent or running unit goes back to the front of the queue (its agent vanished).
+//  Returns 0, or -1 when it held no slot.
 int mp_sched_requeue (mp_sched_t *self, uint64_t unit);
-//  Drops every queued unit; returns how many were dropped. Running ones continue.
+//  The unit's state (mp_unit_state_t), or -1 for a unit it does not know.
+int mp_sched_state (const mp_sched_t *self, uint64_t unit);
+//  1 when the unit holds a slot: sent or running.
+int mp_sched_holds_slot (const mp_sched_t *self, uint64_t unit);
+//  Drops every queued unit; returns how many were dropped. Sent and running ones
+//  continue.
 size_t mp_sched_cancel (mp_sched_t *self);
 
 size_t mp_sched_queued (const mp_sched_t *self);
-size_t mp_sched_running (const mp_sched_t *self);
+size_t mp_sched_running (const mp_sched_t *self); //  sent or running
 //  1 when nothing is queued or running.
 int mp_sched_done (const mp_sched_t *self);
 //  1 while one of this run's isolated groups is active (from its first start until

@@ -5,6 +5,7 @@
 #include "coordinator/sync.h"
 
 #include "../common/array.h"
+#include "../common/error.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -69,20 +70,6 @@ struct mp_sync_t {
     s_trail_t **trails;
     size_t ntrails, trails_cap;
 };
-
-static void s_error (char *err, size_t errlen, const char *fmt, ...)
-    __attribute__ ((format (printf, 3, 4)));
-
-static void
-s_error (char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start (ap, fmt);
-    vsnprintf (err, errlen, fmt, ap);
-    va_end (ap);
-}
 
 static uint64_t
 s_hash (const void *data, size_t len)
@@ -420,7 +407,7 @@ mp_sync_lock_acquire (mp_sync_t *self, const char *name, const char *owner,
                       uint64_t token, char *err, size_t errlen)
 {
     if (!self || !name || !owner) {
-        s_error (err, errlen, "lock acquire needs a lock name and an owner");
+        mp_set_error (err, errlen, "lock acquire needs a lock name and an owner");
         return -1;
     }
     size_t i = s_lock_index (self, name);
@@ -428,12 +415,12 @@ mp_sync_lock_acquire (mp_sync_t *self, const char *name, const char *owner,
         goto nomem;
     s_lock_t *lock = self->locks[i];
     if (lock->holder && strcmp (lock->holder, owner) == 0) {
-        s_error (err, errlen, "lock %s is already held by %s", name, owner);
+        mp_set_error (err, errlen, "lock %s is already held by %s", name, owner);
         return -1;
     }
     for (size_t w = 0; w < lock->nwait; w++) {
         if (strcmp (lock->waiters[w].owner, owner) == 0) {
-            s_error (err, errlen, "%s already waits for lock %s", owner, name);
+            mp_set_error (err, errlen, "%s already waits for lock %s", owner, name);
             return -1;
         }
     }
@@ -455,7 +442,7 @@ mp_sync_lock_acquire (mp_sync_t *self, const char *name, const char *owner,
 nomem_drop:
     s_lock_drop_if_idle (self, i);
 nomem:
-    s_error (err, errlen, "lock %s: out of memory", name);
+    mp_set_error (err, errlen, "lock %s: out of memory", name);
     return -1;
 }
 
@@ -484,13 +471,13 @@ mp_sync_lock_release (mp_sync_t *self, const char *name, const char *owner, char
                       size_t errlen)
 {
     if (!self || !name || !owner) {
-        s_error (err, errlen, "lock release needs a lock name and an owner");
+        mp_set_error (err, errlen, "lock release needs a lock name and an owner");
         return -1;
     }
     size_t i = s_lock_index (self, name);
     if (i == S_NONE || !self->locks[i]->holder
         || strcmp (self->locks[i]->holder, owner) != 0) {
-        s_error (err, errlen, "lock %s is not held by %s", name, owner);
+        mp_set_error (err, errlen, "lock %s is not held by %s", name, owner);
         return -1;
     }
     s_lock_pass (self, i);
@@ -583,7 +570,7 @@ s_trail_start (mp_sync_t *self, const char *name, const char *owner, char *err,
     return trail->count++ == 0;
 
 nomem:
-    s_error (err, errlen, "trail %s: out of memory", name);
+    mp_set_error (err, errlen, "trail %s: out of memory", name);
     return -1;
 }
 
@@ -593,7 +580,7 @@ s_trail_finish (mp_sync_t *self, const char *name, const char *owner, char *err,
 {
     size_t i = s_trail_index (self, name);
     if (i == S_NONE || self->trails[i]->count == 0) {
-        s_error (err, errlen, "trail %s: finish without a matching start", name);
+        mp_set_error (err, errlen, "trail %s: finish without a matching start", name);
         return -1;
     }
     s_trail_t *trail = self->trails[i];
@@ -613,14 +600,14 @@ mp_sync_trail (mp_sync_t *self, const char *name, const char *state, const char 
                char *err, size_t errlen)
 {
     if (!self || !name || !owner) {
-        s_error (err, errlen, "trail needs a name and an owner");
+        mp_set_error (err, errlen, "trail needs a name and an owner");
         return -1;
     }
     if (state && strcmp (state, "start") == 0)
         return s_trail_start (self, name, owner, err, errlen);
     if (state && strcmp (state, "finish") == 0)
         return s_trail_finish (self, name, owner, err, errlen);
-    s_error (err, errlen, "trail %s: unknown state '%s' (expected 'start' or 'finish')",
+    mp_set_error (err, errlen, "trail %s: unknown state '%s' (expected 'start' or 'finish')",
              name, state ? state : "(none)");
     return -1;
 }

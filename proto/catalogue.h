@@ -2,8 +2,8 @@
 //  the roles that may send it, the run it may touch, and its named, typed fields.
 //  Everything else is derived from it: the codec's schemas, the typed views and
 //  packers below, the permission checks of both daemons (authz.h), the Python
-//  side's named tuples (through the client library) and docs/protocol.md (checked
-//  by a test against mp_catalogue_markdown).
+//  side's named tuples (through the client library) and docs/protocol.md (generated
+//  by plugin/pytest_mp/protocol_doc.py, checked by tests/python/test_catalogue.py).
 //
 //  Field types, one character each:
 //    u uint64   i int64   s string (UTF-8, no NUL)   b bytes

@@ -72,12 +72,20 @@ def test_a_worker_cannot_speak_for_the_agent_or_name_other_pids(suite):
             import time
             from pytest_mp import plugin
 
+            import pytest
+            from pytest_mp.wire import WireError
+
             def test_pretends(e2e_record):
                 client = plugin._worker["client"]
                 run = plugin._worker["run"]
-                client.send("HELLO", "local", 4096, "evil")
-                client.send("UNIT_STARTED", run, 1, %d)
-                client.send("ZYGOTE_EXIT", run, 9)
+                client.send("HELLO", name="local", slots=4096, host="evil")
+                # Announced already: a second announcement, for another pid, is refused.
+                client.send("UNIT_STARTED", run=run, unit=1, pid=%d)
+                client.send("ZYGOTE_EXIT", run=run, status=9)
+                # Another run's board is out of reach: the request is dropped unanswered.
+                with pytest.raises(WireError):
+                    client.request("BOARD_SET", run=run + 1, key=b"k", value=b"v",
+                                   timeout=1000)
                 time.sleep(0.5)
 
             def test_after():
