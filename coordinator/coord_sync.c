@@ -49,72 +49,6 @@ static void s_reply_items (mp_coord_t *self, mp_request_t *req, mp_sync_t *sync)
     mp_coord_reply (self, req, &msg);
 }
 
-//  Board keys and values, and lock and trail names, by the field names they have in
-//  every sync request that carries them.
-typedef struct {
-    mp_bytes_t key, value;
-    const char *name, *state;
-} s_sync_args_t;
-
-static void s_sync_args (mp_msg_t *msg, s_sync_args_t *args)
-{
-    switch (mp_msg_type (msg)) {
-    case MP_MSG_BOARD_GET: {
-        mp_board_get_msg_t get;
-        mp_board_get_msg_view (msg, &get);
-        args->key = get.key;
-        break;
-    }
-    case MP_MSG_BOARD_DEL: {
-        mp_board_del_msg_t del;
-        mp_board_del_msg_view (msg, &del);
-        args->key = del.key;
-        break;
-    }
-    case MP_MSG_BOARD_POP: {
-        mp_board_pop_msg_t pop;
-        mp_board_pop_msg_view (msg, &pop);
-        args->key = pop.key;
-        break;
-    }
-    case MP_MSG_BOARD_SET: {
-        mp_board_set_msg_t set;
-        mp_board_set_msg_view (msg, &set);
-        args->key = set.key;
-        args->value = set.value;
-        break;
-    }
-    case MP_MSG_BOARD_SETDEFAULT: {
-        mp_board_setdefault_msg_t set;
-        mp_board_setdefault_msg_view (msg, &set);
-        args->key = set.key;
-        args->value = set.value;
-        break;
-    }
-    case MP_MSG_LOCK_ACQUIRE: {
-        mp_lock_acquire_msg_t lock;
-        mp_lock_acquire_msg_view (msg, &lock);
-        args->name = lock.name;
-        break;
-    }
-    case MP_MSG_LOCK_RELEASE: {
-        mp_lock_release_msg_t lock;
-        mp_lock_release_msg_view (msg, &lock);
-        args->name = lock.name;
-        break;
-    }
-    case MP_MSG_TRAIL: {
-        mp_trail_msg_t trail;
-        mp_trail_msg_view (msg, &trail);
-        args->name = trail.name;
-        args->state = trail.state;
-        break;
-    }
-    default:
-        break;
-    }
-}
-
 void mp_coord_on_sync (mp_coord_t *self, mp_request_t *req)
 {
     mp_msg_t *msg = req->msg;
@@ -127,10 +61,13 @@ void mp_coord_on_sync (mp_coord_t *self, mp_request_t *req)
     mp_sync_t *sync = run->sync;
     const char *owner = req->owner;
     char err[256] = "";
-    s_sync_args_t args = { 0 };
-    s_sync_args (msg, &args);
-    const void *key = args.key.data, *val = args.value.data;
-    size_t klen = args.key.len, vlen = args.value.len;
+    //  Board keys and values, lock and trail names: the same field names in every sync
+    //  request that carries them.
+    size_t klen, vlen;
+    const void *key = mp_msg_bytes_named (msg, "key", &klen);
+    const void *val = mp_msg_bytes_named (msg, "value", &vlen);
+    const char *name = mp_msg_str_named (msg, "name");
+    const char *state = mp_msg_str_named (msg, "state");
 
     switch (type) {
     case MP_MSG_BOARD_GET: {
@@ -178,7 +115,7 @@ void mp_coord_on_sync (mp_coord_t *self, mp_request_t *req)
         s_reply_items (self, req, sync);
         break;
     case MP_MSG_LOCK_ACQUIRE: {
-        int rc = mp_sync_lock_acquire (sync, args.name, owner, mp_msg_reqid (msg),
+        int rc = mp_sync_lock_acquire (sync, name, owner, mp_msg_reqid (msg),
                                        err, sizeof err);
         if (rc == 1)
             mp_coord_reply_ok (self, req, 1);
@@ -188,13 +125,13 @@ void mp_coord_on_sync (mp_coord_t *self, mp_request_t *req)
         break;
     }
     case MP_MSG_LOCK_RELEASE:
-        if (mp_sync_lock_release (sync, args.name, owner, err, sizeof err) != 0)
+        if (mp_sync_lock_release (sync, name, owner, err, sizeof err) != 0)
             mp_coord_reply_error (self, req, MP_ESTATE, "%s", err);
         else
             mp_coord_reply_ok (self, req, 0);
         break;
     case MP_MSG_TRAIL: {
-        int rc = mp_sync_trail (sync, args.name, args.state, owner, err,
+        int rc = mp_sync_trail (sync, name, state, owner, err,
                                 sizeof err);
         if (rc < 0)
             mp_coord_reply_error (self, req, MP_EINVAL, "%s", err);

@@ -659,3 +659,27 @@ int mp_msg_authorise (const mp_msg_t *self, const mp_principal_t *who, char *err
     }
     return MP_OK;
 }
+
+//  The index of a named field of the message's type, or -1.
+static int s_field_index (const mp_msg_t *self, const char *field)
+{
+    const mp_msg_spec_t *spec = self ? mp_msg_spec (self->type) : NULL;
+    for (size_t i = 0; spec && field && i < spec->nfields; i++)
+        if (strcmp (spec->fields[i], field) == 0)
+            return (int) i;
+    return -1;
+}
+
+const void *mp_msg_bytes_named (const mp_msg_t *self, const char *field, size_t *len)
+{
+    int index = s_field_index (self, field);
+    if (len)
+        *len = 0;
+    return index < 0 ? NULL : mp_msg_bin (self, (size_t) index, len);
+}
+
+const char *mp_msg_str_named (const mp_msg_t *self, const char *field)
+{
+    int index = s_field_index (self, field);
+    return index < 0 ? NULL : mp_msg_str (self, (size_t) index);
+}

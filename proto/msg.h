@@ -159,6 +159,12 @@ mp_msg_t *mp_msg_pack (int type, const void *fields);
 //  MP_ENOMEM. What it points to belongs to the message.
 int mp_msg_view (mp_msg_t *self, int type, void *fields);
 
+//  Readers by field name, for code that serves several types sharing a field (the
+//  sync service's key, value, name and state): NULL when the message has no such
+//  field of that type. Bytes come with their length in *len.
+const void *mp_msg_bytes_named (const mp_msg_t *self, const char *field, size_t *len);
+const char *mp_msg_str_named (const mp_msg_t *self, const char *field);
+
 //  The rights a sender has, as its daemon established them: its role, and the run
 //  (and unit) it belongs to when it is bound to one.
 typedef struct {
