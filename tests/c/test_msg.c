@@ -1,5 +1,8 @@
 //  The in-memory message: catalogue, builders, readers, dup, misuse.
+#include "../../common/error.h"
+#include "../../proto/events.h"
 #include "../../proto/msg.h"
+#include "../../proto/peer.h"
 #include "testing.h"
 
 static void test_catalogue (void)
@@ -208,6 +211,114 @@ static void test_sync_requests (void)
     ASSERT_EQ (count, 9);
 }
 
+//  The catalogue's scope contract, which the authorisation reads by position.
+static void test_scoped_messages_name_run_then_unit (void)
+{
+    for (int type = 1; type < MP_MSG_TYPE_MAX; type++) {
+        const mp_msg_spec_t *spec = mp_msg_spec (type);
+        if (!spec)
+            continue;
+        ASSERT_EQ (strlen (spec->schema), spec->nfields);
+        ASSERT_TRUE (spec->senders != 0);
+        if (spec->scope != MP_SCOPE_NONE) {
+            ASSERT_STREQ (spec->fields[0], "run");
+            ASSERT_EQ (spec->schema[0], 'u');
+        }
+        if (spec->scope == MP_SCOPE_UNIT) {
+            ASSERT_STREQ (spec->fields[1], "unit");
+            ASSERT_EQ (spec->schema[1], 'u');
+        }
+    }
+}
+
+static void test_pack_and_view_by_name (void)
+{
+    const char *tests[] = { "a.py::t1", "a.py::t2" };
+    mp_msg_t *msg = MP_PACK (unit, .run = 7, .unit = 3, .group = "G", .tests = { tests, 2 });
+    ASSERT_NOT_NULL (msg);
+    ASSERT_TRUE (mp_msg_complete (msg));
+    mp_unit_msg_t unit;
+    ASSERT_EQ (mp_unit_msg_view (msg, &unit), MP_OK);
+    ASSERT_EQ (unit.run, 7);
+    ASSERT_EQ (unit.unit, 3);
+    ASSERT_STREQ (unit.group, "G");
+    ASSERT_EQ (unit.tests.count, 2);
+    ASSERT_STREQ (unit.tests.items[1], "a.py::t2");
+    //  UNIT is the coordinator's and touches no run of a sender's: it names none.
+    ASSERT_EQ (mp_msg_run (msg), 0);
+    //  A view of another type is refused.
+    mp_kill_msg_t kill;
+    ASSERT_EQ (mp_kill_msg_view (msg, &kill), MP_EINVAL);
+    mp_msg_destroy (&msg);
+
+    mp_bytes_t data[] = { { "x", 1 }, { "", 0 } };
+    const char *kinds[] = { "logstart", "done" }, *ids[] = { "t", "" };
+    uint64_t units[] = { 1, 0 };
+    msg = MP_PACK (events, .first = 5, .kinds = { kinds, 2 }, .tests = { ids, 2 },
+                   .units = { units, 2 }, .data = { data, 2 });
+    mp_events_msg_t events;
+    ASSERT_EQ (mp_events_msg_view (msg, &events), MP_OK);
+    ASSERT_EQ (events.first, 5);
+    ASSERT_STREQ (events.kinds.items[1], "done");
+    ASSERT_EQ (events.units.items[0], 1);
+    ASSERT_EQ (events.data.items[0].len, 1);
+    ASSERT_EQ (memcmp (events.data.items[0].data, "x", 1), 0);
+    size_t len;
+    ASSERT_NULL (mp_msg_bytes_named (msg, "key", &len));
+    mp_msg_destroy (&msg);
+
+    msg = MP_PACK (board_set, .run = 1, .key = { "k", 1 }, .value = { "vv", 2 });
+    ASSERT_EQ (memcmp (mp_msg_bytes_named (msg, "value", &len), "vv", 2), 0);
+    ASSERT_EQ (len, 2);
+    ASSERT_NULL (mp_msg_str_named (msg, "name"));
+    mp_msg_destroy (&msg);
+}
+
+static void test_authorise_applies_senders_and_scope (void)
+{
+    mp_msg_t *report = MP_PACK (report, .run = 4, .unit = 2, .kind = "logstart", .test = "t",
+                                .data = { "", 0 });
+    char err[256];
+    mp_principal_t unit = { .role = MP_ROLE_UNIT, .run_bound = 1, .run = 4,
+                            .unit_bound = 1, .unit = 2 };
+    ASSERT_EQ (mp_msg_authorise (report, &unit, err, sizeof err), MP_OK);
+    ASSERT_EQ (mp_msg_run (report), 4);
+    ASSERT_EQ (mp_msg_unit (report), 2);
+    mp_principal_t other_unit = unit;
+    other_unit.unit = 3;
+    ASSERT_EQ (mp_msg_authorise (report, &other_unit, err, sizeof err), MP_EAUTH);
+    mp_principal_t other_run = unit;
+    other_run.run = 5;
+    ASSERT_EQ (mp_msg_authorise (report, &other_run, err, sizeof err), MP_EAUTH);
+    ASSERT_STRSTR (err, "run 4");
+    mp_principal_t front = { .role = MP_ROLE_FRONT, .run_bound = 1, .run = 4 };
+    ASSERT_EQ (mp_msg_authorise (report, &front, err, sizeof err), MP_EAUTH);
+    ASSERT_STRSTR (err, "front end may not send REPORT");
+    mp_msg_destroy (&report);
+}
+
+static void test_event_kinds_and_peer_names (void)
+{
+    ASSERT_EQ (mp_event_parse ("logfinish"), MP_EVENT_LOGFINISH);
+    ASSERT_EQ (mp_event_parse ("nonsense"), MP_EVENT_NONE);
+    ASSERT_EQ (mp_event_reporter (MP_EVENT_LOGSTART), MP_ROLE_UNIT);
+    ASSERT_EQ (mp_event_reporter (MP_EVENT_DONE), MP_ROLE_COORD);
+    char name[MP_PEER_NAME_MAX];
+    mp_peer_t peer;
+    mp_peer_unit_name (1234, name);
+    ASSERT_STREQ (name, "u1234");
+    ASSERT_EQ (mp_peer_parse (name, &peer), MP_OK);
+    ASSERT_EQ (peer.role, MP_ROLE_UNIT);
+    ASSERT_EQ (peer.id, 1234);
+    mp_peer_zygote_name (18446744073709551615ULL, name);
+    ASSERT_EQ (mp_peer_parse (name, &peer), MP_OK);
+    ASSERT_EQ (peer.role, MP_ROLE_ZYGOTE);
+    ASSERT_TRUE (peer.id == 18446744073709551615ULL);
+    const char *bad[] = { "z", "u01", "u-1", "u12x", "z18446744073709551616", "agent", "" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ASSERT_EQ (mp_peer_parse (bad[i], &peer), MP_EINVAL);
+}
+
 static const mp_test_t tests[] = {
     MP_TEST (test_catalogue),
     MP_TEST (test_header),
@@ -215,6 +326,10 @@ static const mp_test_t tests[] = {
     MP_TEST (test_lists),
     MP_TEST (test_dup),
     MP_TEST (test_sync_requests),
+    MP_TEST (test_scoped_messages_name_run_then_unit),
+    MP_TEST (test_pack_and_view_by_name),
+    MP_TEST (test_authorise_applies_senders_and_scope),
+    MP_TEST (test_event_kinds_and_peer_names),
     { NULL, NULL },
 };
 
