@@ -1,0 +1,518 @@
+//  The coordinator's handlers, without Python: a real coordinator in a thread, fake
+//  agents, zygotes, unit processes and front ends on its endpoint (fake_peers.h).
+#include "tests/c/fake_peers.h"
+#include "tests/c/testing.h"
+
+#define EP "inproc://coord"
+#define HEARTBEAT_MS 100
+#define LONG_EXPIRY_MS 10000
+
+#define FREE MP_STRATEGY_FREE
+#define ISO_SERIAL MP_STRATEGY_ISOLATED_SERIAL
+
+//  A NULL-ended list of test ids.
+#define TESTS(...) ((const char *const[]) { __VA_ARGS__, NULL })
+
+//  The next message for the agent is RUN_END of run.
+static void s_expect_run_end (fp_peer_t *agent, uint64_t run)
+{
+    mp_msg_t *msg = fp_expect (agent, MP_MSG_RUN_END);
+    mp_run_end_msg_t end;
+    ASSERT_EQ (mp_run_end_msg_view (msg, &end), MP_OK);
+    ASSERT_EQ (end.run, run);
+    mp_msg_destroy (&msg);
+}
+
+//  Event number i (from 0) is of kind, for test.
+static void s_assert_event (const fp_events_t *events, size_t i, const char *kind,
+                            const char *test)
+{
+    ASSERT_LT (i, events->count);
+    ASSERT_STREQ (events->kind[i], kind);
+    ASSERT_STREQ (events->test[i], test);
+}
+
+//  Events from `from` on are the three of a passing test.
+static void s_assert_passed (const fp_events_t *events, size_t from, const char *test,
+                             uint64_t unit)
+{
+    s_assert_event (events, from, "logstart", test);
+    s_assert_event (events, from + 1, "logreport", test);
+    s_assert_event (events, from + 2, "logfinish", test);
+    for (size_t i = from; i < from + 3; i++)
+        ASSERT_EQ (events->unit[i], unit);
+}
+
+static void test_dispatch_fills_slots_then_refills (void)
+{
+    fp_coord_t *coord = fp_coord_start (EP, HEARTBEAT_MS, LONG_EXPIRY_MS);
+    fp_peer_t *agent = fp_agent_new (EP, "agent1", 2);
+    fp_peer_t *front = fp_peer_new (EP, "front1");
+    fp_plan_t plan[] = {
+        { 1, NULL, FREE, { "t.py::a", NULL } },
+        { 2, NULL, FREE, { "t.py::b", NULL } },
+        { 3, NULL, FREE, { "t.py::c", NULL } },
+    };
+    uint64_t run = fp_submit (front, 0, plan, 3);
+
+    //  Once the zygote is ready, both slots fill (plan order), and only those.
+    fp_agent_join (agent, run);
+    ASSERT_EQ (fp_agent_unit (agent, run), 1);
+    ASSERT_EQ (fp_agent_unit (agent, run), 2);
+    fp_expect_nothing (agent, FP_QUIET_MS);
+
+    //  A unit ends: its slot takes the third.
+    fp_unit_passes (agent, run, 1, 101, TESTS ("t.py::a"));
+    ASSERT_EQ (fp_agent_unit (agent, run), 3);
+    fp_expect_nothing (agent, FP_QUIET_MS);
+    fp_unit_passes (agent, run, 2, 102, TESTS ("t.py::b"));
+    fp_unit_passes (agent, run, 3, 103, TESTS ("t.py::c"));
+
+    //  The front end sees every report in order, then "done"; the agent, RUN_END.
+    fp_events_t events = { 0 };
+    fp_poll_until_done (front, run, &events);
+    ASSERT_EQ (events.count, 10);
+    s_assert_passed (&events, 0, "t.py::a", 1);
+    s_assert_passed (&events, 3, "t.py::b", 2);
+    s_assert_passed (&events, 6, "t.py::c", 3);
+    s_assert_event (&events, 9, "done", "");
+    ASSERT_STREQ (events.data[1], "logreport"); //  the payload as reported
+    s_expect_run_end (agent, run);
+    fp_expect_nothing (agent, FP_QUIET_MS);
+
+    fp_peer_destroy (&front);
+    fp_peer_destroy (&agent);
+    fp_coord_stop (&coord);
+}
+
+static void test_isolated_unit_holds_back_other_runs (void)
+{
+    fp_coord_t *coord = fp_coord_start (EP, HEARTBEAT_MS, LONG_EXPIRY_MS);
+    fp_peer_t *agent1 = fp_agent_new (EP, "agent1", 1);
+    fp_peer_t *agent2 = fp_agent_new (EP, "agent2", 1);
+    fp_peer_t *front_a = fp_peer_new (EP, "front-a");
+    fp_peer_t *front_b = fp_peer_new (EP, "front-b");
+
+    //  Run A: one isolated serial group; its unit goes out at once (nothing is busy).
+    fp_plan_t plan_a[] = { { 1, "db", ISO_SERIAL, { "db.py::x", "db.py::y", NULL } } };
+    uint64_t run_a = fp_submit (front_a, 0, plan_a, 1);
+    fp_agent_join (agent1, run_a);
+    fp_agent_join (agent2, run_a);
+    ASSERT_EQ (fp_agent_unit (agent1, run_a), 1);
+
+    //  Run B, free units, both agents ready for it: nothing of B starts while A's
+    //  isolated unit is out, sent or running.
+    fp_plan_t plan_b[] = {
+        { 1, NULL, FREE, { "b.py::p", NULL } },
+        { 2, NULL, FREE, { "b.py::q", NULL } },
+    };
+    uint64_t run_b = fp_submit (front_b, 0, plan_b, 2);
+    fp_agent_join (agent1, run_b);
+    fp_agent_join (agent2, run_b);
+    fp_expect_nothing (agent1, FP_QUIET_MS);
+    fp_expect_nothing (agent2, FP_QUIET_MS);
+    fp_unit_started (agent1, run_a, 1, 201);
+    fp_report (agent1, 201, run_a, 1, "logstart", "db.py::x");
+    fp_expect_nothing (agent2, FP_QUIET_MS);
+    fp_report (agent1, 201, run_a, 1, "logreport", "db.py::x");
+    fp_report (agent1, 201, run_a, 1, "logfinish", "db.py::x");
+    fp_report (agent1, 201, run_a, 1, "logstart", "db.py::y");
+    fp_report (agent1, 201, run_a, 1, "logreport", "db.py::y");
+    fp_report (agent1, 201, run_a, 1, "logfinish", "db.py::y");
+    fp_expect_nothing (agent2, FP_QUIET_MS);
+    fp_expect_nothing (agent1, 0);
+
+    //  A's unit ends: A is over, and B's units flow, one to each agent.
+    fp_unit_exit (agent1, run_a, 1, 201, 0);
+    s_expect_run_end (agent1, run_a);
+    s_expect_run_end (agent2, run_a);
+    uint64_t on1 = fp_agent_unit (agent1, run_b);
+    uint64_t on2 = fp_agent_unit (agent2, run_b);
+    ASSERT_TRUE ((on1 == 1 && on2 == 2) || (on1 == 2 && on2 == 1));
+    fp_unit_passes (agent1, run_b, on1, 202, TESTS (plan_b[on1 - 1].tests[0]));
+    fp_unit_passes (agent2, run_b, on2, 203, TESTS (plan_b[on2 - 1].tests[0]));
+
+    fp_events_t events_a = { 0 }, events_b = { 0 };
+    fp_poll_until_done (front_a, run_a, &events_a);
+    ASSERT_EQ (events_a.count, 7);
+    s_assert_passed (&events_a, 0, "db.py::x", 1);
+    s_assert_passed (&events_a, 3, "db.py::y", 1);
+    fp_poll_until_done (front_b, run_b, &events_b);
+    ASSERT_EQ (events_b.count, 7);
+
+    fp_peer_destroy (&front_b);
+    fp_peer_destroy (&front_a);
+    fp_peer_destroy (&agent2);
+    fp_peer_destroy (&agent1);
+    fp_coord_stop (&coord);
+}
+
+static void test_isolated_unit_waits_for_other_runs_to_drain (void)
+{
+    fp_coord_t *coord = fp_coord_start (EP, HEARTBEAT_MS, LONG_EXPIRY_MS);
+    fp_peer_t *agent = fp_agent_new (EP, "agent1", 2);
+    fp_peer_t *front_a = fp_peer_new (EP, "front-a");
+    fp_peer_t *front_b = fp_peer_new (EP, "front-b");
+
+    //  Run B's free unit is out first.
+    fp_plan_t plan_b[] = { { 1, NULL, FREE, { "b.py::p", NULL } } };
+    uint64_t run_b = fp_submit (front_b, 0, plan_b, 1);
+    fp_agent_join (agent, run_b);
+    ASSERT_EQ (fp_agent_unit (agent, run_b), 1);
+
+    //  Run A's isolated unit waits for it, though a slot is free.
+    fp_plan_t plan_a[] = { { 1, "db", ISO_SERIAL, { "db.py::x", NULL } } };
+    uint64_t run_a = fp_submit (front_a, 0, plan_a, 1);
+    fp_agent_join (agent, run_a);
+    fp_expect_nothing (agent, FP_QUIET_MS);
+    fp_unit_passes (agent, run_b, 1, 301, TESTS ("b.py::p"));
+    s_expect_run_end (agent, run_b);
+    ASSERT_EQ (fp_agent_unit (agent, run_a), 1);
+
+    fp_peer_destroy (&front_b);
+    fp_peer_destroy (&front_a);
+    fp_peer_destroy (&agent);
+    fp_coord_stop (&coord);
+}
+
+static void test_timeout_kills_and_reports_a_crash (void)
+{
+    fp_coord_t *coord = fp_coord_start (EP, HEARTBEAT_MS, LONG_EXPIRY_MS);
+    fp_peer_t *agent = fp_agent_new (EP, "agent1", 1);
+    fp_peer_t *front = fp_peer_new (EP, "front1");
+    fp_plan_t plan[] = { { 1, NULL, FREE, { "slow.py::t", "slow.py::u", NULL } } };
+    uint64_t run = fp_submit (front, 200, plan, 1);
+    fp_agent_join (agent, run);
+    ASSERT_EQ (fp_agent_unit (agent, run), 1);
+
+    //  The test starts and never finishes: past 200 ms its process is killed.
+    fp_unit_started (agent, run, 1, 401);
+    fp_report (agent, 401, run, 1, "logstart", "slow.py::t");
+    uint64_t started = zclock_mono ();
+    mp_msg_t *msg = fp_expect (agent, MP_MSG_KILL);
+    ASSERT_GE (zclock_mono () - started, 150);
+    mp_kill_msg_t kill;
+    ASSERT_EQ (mp_kill_msg_view (msg, &kill), MP_OK);
+    ASSERT_EQ (kill.run, run);
+    ASSERT_EQ (kill.unit, 1);
+    ASSERT_EQ (kill.pid, 401);
+    mp_msg_destroy (&msg);
+    fp_expect_nothing (agent, FP_QUIET_MS); //  killed once
+
+    //  The zygote reports SIGKILL: a crash in the test that timed out, then done.
+    fp_unit_exit (agent, run, 1, 401, -9);
+    fp_events_t events = { 0 };
+    fp_poll_until_done (front, run, &events);
+    ASSERT_EQ (events.count, 3);
+    s_assert_event (&events, 0, "logstart", "slow.py::t");
+    s_assert_event (&events, 1, "crash", "slow.py::t");
+    ASSERT_EQ (events.unit[1], 1);
+    ASSERT_STRSTR (events.data[1], "timed out");
+    s_assert_event (&events, 2, "done", "");
+    s_expect_run_end (agent, run);
+
+    fp_peer_destroy (&front);
+    fp_peer_destroy (&agent);
+    fp_coord_stop (&coord);
+}
+
+static void test_lost_agent_unit_is_requeued_once (void)
+{
+    fp_coord_t *coord = fp_coord_start (EP, HEARTBEAT_MS, 600);
+    fp_peer_t *agent1 = fp_agent_new (EP, "agent1", 1);
+    fp_peer_t *agent2 = fp_agent_new (EP, "agent2", 1);
+    fp_peer_t *front = fp_peer_new (EP, "front1");
+    fp_plan_t plan[] = { { 1, NULL, FREE, { "t.py::a", NULL } } };
+    uint64_t run = fp_submit (front, 0, plan, 1);
+
+    //  Agent 1 gets the unit, then goes silent before anything is reported.
+    fp_agent_join (agent1, run);
+    ASSERT_EQ (fp_agent_unit (agent1, run), 1);
+    fp_agent_join (agent2, run);
+    fp_expect_nothing (agent2, FP_QUIET_MS);
+    fp_agent_silence (agent1);
+
+    //  After the expiry the unit goes to agent 2, which runs it.
+    ASSERT_EQ (fp_agent_unit (agent2, run), 1);
+    fp_unit_passes (agent2, run, 1, 502, TESTS ("t.py::a"));
+    fp_events_t events = { 0 };
+    fp_poll_until_done (front, run, &events);
+    ASSERT_EQ (events.count, 4);
+    s_assert_passed (&events, 0, "t.py::a", 1);
+    s_assert_event (&events, 3, "done", "");
+
+    fp_peer_destroy (&front);
+    fp_peer_destroy (&agent2);
+    fp_peer_destroy (&agent1);
+    fp_coord_stop (&coord);
+}
+
+static void test_lost_agent_unit_that_reported_crashes (void)
+{
+    fp_coord_t *coord = fp_coord_start (EP, HEARTBEAT_MS, 600);
+    fp_peer_t *agent1 = fp_agent_new (EP, "agent1", 1);
+    fp_peer_t *agent2 = fp_agent_new (EP, "agent2", 1);
+    fp_peer_t *front = fp_peer_new (EP, "front1");
+    fp_plan_t plan[] = { { 1, NULL, FREE, { "t.py::a", NULL } } };
+    uint64_t run = fp_submit (front, 0, plan, 1);
+    fp_agent_join (agent1, run);
+    ASSERT_EQ (fp_agent_unit (agent1, run), 1);
+    fp_agent_join (agent2, run);
+
+    //  Its test started: it is not run again when its agent goes; it crashed.
+    fp_unit_started (agent1, run, 1, 601);
+    fp_report (agent1, 601, run, 1, "logstart", "t.py::a");
+    fp_agent_silence (agent1);
+    fp_events_t events = { 0 };
+    fp_poll_until_done (front, run, &events);
+    ASSERT_EQ (events.count, 3);
+    s_assert_event (&events, 0, "logstart", "t.py::a");
+    s_assert_event (&events, 1, "crash", "t.py::a");
+    ASSERT_STRSTR (events.data[1], "agent1 lost");
+    s_assert_event (&events, 2, "done", "");
+    s_expect_run_end (agent2, run);
+    fp_expect_nothing (agent2, FP_QUIET_MS);
+
+    fp_peer_destroy (&front);
+    fp_peer_destroy (&agent2);
+    fp_peer_destroy (&agent1);
+    fp_coord_stop (&coord);
+}
+
+static void test_cancel_ends_the_run_and_frees_its_slots (void)
+{
+    fp_coord_t *coord = fp_coord_start (EP, HEARTBEAT_MS, LONG_EXPIRY_MS);
+    fp_peer_t *agent = fp_agent_new (EP, "agent1", 2);
+    fp_peer_t *front = fp_peer_new (EP, "front1");
+    fp_plan_t plan[] = {
+        { 1, NULL, FREE, { "t.py::a", NULL } },
+        { 2, NULL, FREE, { "t.py::b", NULL } },
+        { 3, NULL, FREE, { "t.py::c", NULL } },
+        { 4, NULL, FREE, { "t.py::d", NULL } },
+    };
+    uint64_t run = fp_submit (front, 0, plan, 4);
+    fp_agent_join (agent, run);
+    ASSERT_EQ (fp_agent_unit (agent, run), 1);
+    ASSERT_EQ (fp_agent_unit (agent, run), 2);
+    fp_unit_started (agent, run, 1, 701);
+    fp_report (agent, 701, run, 1, "logstart", "t.py::a");
+
+    //  Cancelled: the two queued units are dropped, the agent is told the run is
+    //  over, the front end gets "done".
+    ASSERT_EQ (fp_request_ok (front, NULL, MP_PACK (cancel, .run = run)), 2);
+    s_expect_run_end (agent, run);
+    fp_events_t events = { 0 };
+    fp_poll_until_done (front, run, &events);
+    ASSERT_EQ (events.count, 2);
+    s_assert_event (&events, 0, "logstart", "t.py::a");
+    s_assert_event (&events, 1, "done", "");
+    //  Late news of the cancelled run's processes is dropped without an answer.
+    fp_unit_exit (agent, run, 1, 701, -9);
+    fp_expect_nothing (agent, FP_QUIET_MS);
+
+    //  A new run gets both slots at once: the cancelled units gave theirs back
+    //  (exactly once: a third unit waits).
+    fp_plan_t again[] = {
+        { 1, NULL, FREE, { "t.py::a", NULL } },
+        { 2, NULL, FREE, { "t.py::b", NULL } },
+        { 3, NULL, FREE, { "t.py::c", NULL } },
+    };
+    uint64_t next = fp_submit (front, 0, again, 3);
+    ASSERT_NE (next, run);
+    fp_agent_join (agent, next);
+    ASSERT_EQ (fp_agent_unit (agent, next), 1);
+    ASSERT_EQ (fp_agent_unit (agent, next), 2);
+    fp_expect_nothing (agent, FP_QUIET_MS);
+
+    fp_peer_destroy (&front);
+    fp_peer_destroy (&agent);
+    fp_coord_stop (&coord);
+}
+
+//  Two runs from two front ends, one unit each, both out on one agent and announced:
+//  run A's unit process is u<pid_a>, run B's u<pid_b>.
+typedef struct {
+    fp_coord_t *coord;
+    fp_peer_t *agent, *front_a, *front_b;
+    uint64_t run_a, run_b;
+} s_two_runs_t;
+
+static void s_two_runs_start (s_two_runs_t *self, uint64_t pid_a, uint64_t pid_b)
+{
+    self->coord = fp_coord_start (EP, HEARTBEAT_MS, LONG_EXPIRY_MS);
+    self->agent = fp_agent_new (EP, "agent1", 2);
+    self->front_a = fp_peer_new (EP, "front-a");
+    self->front_b = fp_peer_new (EP, "front-b");
+    fp_plan_t plan[] = { { 1, NULL, FREE, { "t.py::a", NULL } } };
+    self->run_a = fp_submit (self->front_a, 0, plan, 1);
+    fp_agent_join (self->agent, self->run_a);
+    ASSERT_EQ (fp_agent_unit (self->agent, self->run_a), 1);
+    self->run_b = fp_submit (self->front_b, 0, plan, 1);
+    fp_agent_join (self->agent, self->run_b);
+    ASSERT_EQ (fp_agent_unit (self->agent, self->run_b), 1);
+    if (pid_a)
+        fp_unit_started (self->agent, self->run_a, 1, pid_a);
+    if (pid_b)
+        fp_unit_started (self->agent, self->run_b, 1, pid_b);
+}
+
+static void s_two_runs_stop (s_two_runs_t *self)
+{
+    fp_peer_destroy (&self->front_b);
+    fp_peer_destroy (&self->front_a);
+    fp_peer_destroy (&self->agent);
+    fp_coord_stop (&self->coord);
+}
+
+#define BYTES(text) { text, sizeof text - 1 }
+
+static void test_unit_process_cannot_touch_another_runs_board (void)
+{
+    s_two_runs_t two;
+    s_two_runs_start (&two, 801, 802);
+    fp_peer_t *agent = two.agent;
+    ASSERT_EQ (fp_request_ok (agent, "u802",
+                              MP_PACK (board_set, .run = two.run_b, .key = BYTES ("k"),
+                                       .value = BYTES ("b's"))),
+               0);
+
+    //  Run A's unit process may not write, read or report into run B.
+    ASSERT_EQ (fp_request_error (agent, "u801",
+                                 MP_PACK (board_set, .run = two.run_b, .key = BYTES ("k"),
+                                          .value = BYTES ("a's"))),
+               MP_EAUTH);
+    ASSERT_EQ (fp_request_error (agent, "u801",
+                                 MP_PACK (board_get, .run = two.run_b, .key = BYTES ("k"))),
+               MP_EAUTH);
+    ASSERT_LT (fp_request_error (agent, "u801",
+                                 MP_PACK (report, .run = two.run_b, .unit = 1,
+                                          .kind = "logstart", .test = "t.py::a",
+                                          .data = BYTES (""))),
+               0);
+    //  Its own run's board it may write.
+    ASSERT_EQ (fp_request_ok (agent, "u801",
+                              MP_PACK (board_set, .run = two.run_a, .key = BYTES ("k"),
+                                       .value = BYTES ("a's"))),
+               0);
+
+    //  Run B's board is as B's unit process left it.
+    mp_msg_t *reply = fp_request (agent, "u802",
+                                  MP_PACK (board_get, .run = two.run_b, .key = BYTES ("k")));
+    mp_value_msg_t value;
+    ASSERT_EQ (mp_value_msg_view (reply, &value), MP_OK);
+    ASSERT_EQ (value.found, 1);
+    ASSERT_EQ (value.value.len, 3);
+    ASSERT_TRUE (memcmp (value.value.data, "b's", 3) == 0);
+    mp_msg_destroy (&reply);
+    //  And no report reached B's front end.
+    fp_events_t events = { 0 };
+    ASSERT_EQ (fp_poll (two.front_b, two.run_b, 0, &events), 0);
+    s_two_runs_stop (&two);
+}
+
+static void test_front_end_cannot_speak_for_workers (void)
+{
+    s_two_runs_t two;
+    s_two_runs_start (&two, 901, 0);
+    fp_peer_t *front = two.front_a;
+    uint64_t run = two.run_a;
+    ASSERT_LT (fp_request_error (front, NULL,
+                                 MP_PACK (zygote_ready, .run = run, .collected = 1,
+                                          .error = "")),
+               0);
+    ASSERT_LT (fp_request_error (front, "z1", MP_PACK (zygote_ready, .run = run,
+                                                        .collected = 1, .error = "")),
+               0);
+    ASSERT_LT (fp_request_error (front, NULL,
+                                 MP_PACK (report, .run = run, .unit = 1, .kind = "logstart",
+                                          .test = "t.py::a", .data = BYTES (""))),
+               0);
+    ASSERT_LT (fp_request_error (front, "u901",
+                                 MP_PACK (report, .run = run, .unit = 1, .kind = "logstart",
+                                          .test = "t.py::a", .data = BYTES (""))),
+               0);
+    ASSERT_LT (fp_request_error (front, NULL,
+                                 MP_PACK (unit_exit, .run = run, .unit = 1, .pid = 901,
+                                          .status = 0)),
+               0);
+    ASSERT_LT (fp_request_error (front, NULL,
+                                 MP_PACK (board_set, .run = run, .key = BYTES ("k"),
+                                          .value = BYTES ("v"))),
+               0);
+    //  Nothing of it reached the run: no events, and the unit still runs.
+    fp_events_t events = { 0 };
+    ASSERT_EQ (fp_poll (front, run, 0, &events), 0);
+    fp_report (two.agent, 901, run, 1, "logstart", "t.py::a");
+    ASSERT_EQ (fp_poll (front, run, 0, &events), 1);
+    s_assert_event (&events, 0, "logstart", "t.py::a");
+    s_two_runs_stop (&two);
+}
+
+static void test_front_end_cannot_poll_or_cancel_another_run (void)
+{
+    s_two_runs_t two;
+    s_two_runs_start (&two, 1001, 0);
+    ASSERT_EQ (fp_request_error (two.front_b, NULL,
+                                 MP_PACK (poll, .run = two.run_a, .after = 0, .wait_ms = 0)),
+               MP_EAUTH);
+    ASSERT_EQ (fp_request_error (two.front_b, NULL, MP_PACK (cancel, .run = two.run_a)),
+               MP_EAUTH);
+    //  Run A goes on: its unit reports, its front end polls.
+    fp_report (two.agent, 1001, two.run_a, 1, "logstart", "t.py::a");
+    fp_events_t events = { 0 };
+    ASSERT_EQ (fp_poll (two.front_a, two.run_a, 0, &events), 1);
+    s_assert_event (&events, 0, "logstart", "t.py::a");
+    s_two_runs_stop (&two);
+}
+
+static void test_reports_need_an_announced_unit_process_and_a_unit_kind (void)
+{
+    s_two_runs_t two;
+    s_two_runs_start (&two, 0, 0);
+    fp_peer_t *agent = two.agent;
+    uint64_t run = two.run_a;
+#define REPORT(kind_) MP_PACK (report, .run = run, .unit = 1, .kind = kind_, \
+                               .test = "t.py::a", .data = BYTES (""))
+    //  Not announced yet: refused.
+    ASSERT_EQ (fp_request_error (agent, "u1101", REPORT ("logstart")), MP_EAUTH);
+    //  Nor may the zygote or the agent itself report.
+    ASSERT_LT (fp_request_error (agent, "z1", REPORT ("logstart")), 0);
+    char zygote[MP_PEER_NAME_MAX];
+    mp_peer_zygote_name (run, zygote);
+    ASSERT_EQ (fp_request_error (agent, zygote, REPORT ("logstart")), MP_EAUTH);
+    ASSERT_EQ (fp_request_error (agent, NULL, REPORT ("logstart")), MP_EAUTH);
+
+    //  Announced: kinds a unit does not report are refused, the others taken.
+    fp_unit_started (agent, run, 1, 1101);
+    ASSERT_EQ (fp_request_error (agent, "u1101", REPORT ("bogus")), MP_EINVAL);
+    ASSERT_EQ (fp_request_error (agent, "u1101", REPORT ("")), MP_EINVAL);
+    ASSERT_EQ (fp_request_error (agent, "u1101", REPORT ("crash")), MP_EINVAL);
+    ASSERT_EQ (fp_request_error (agent, "u1101", REPORT ("done")), MP_EINVAL);
+    //  Another unit process may not speak for it.
+    ASSERT_EQ (fp_request_error (agent, "u1102", REPORT ("logstart")), MP_EAUTH);
+    fp_report (agent, 1101, run, 1, "logstart", "t.py::a");
+    fp_report (agent, 1101, run, 1, "warning", "t.py::a");
+#undef REPORT
+    fp_events_t events = { 0 };
+    ASSERT_EQ (fp_poll (two.front_a, run, 0, &events), 2);
+    s_assert_event (&events, 0, "logstart", "t.py::a");
+    s_assert_event (&events, 1, "warning", "t.py::a");
+    s_two_runs_stop (&two);
+}
+
+static const mp_test_t tests[] = {
+    MP_TEST (test_dispatch_fills_slots_then_refills),
+    MP_TEST (test_isolated_unit_holds_back_other_runs),
+    MP_TEST (test_isolated_unit_waits_for_other_runs_to_drain),
+    MP_TEST (test_timeout_kills_and_reports_a_crash),
+    MP_TEST (test_lost_agent_unit_is_requeued_once),
+    MP_TEST (test_lost_agent_unit_that_reported_crashes),
+    MP_TEST (test_cancel_ends_the_run_and_frees_its_slots),
+    MP_TEST (test_unit_process_cannot_touch_another_runs_board),
+    MP_TEST (test_front_end_cannot_speak_for_workers),
+    MP_TEST (test_front_end_cannot_poll_or_cancel_another_run),
+    MP_TEST (test_reports_need_an_announced_unit_process_and_a_unit_kind),
+    { NULL, NULL },
+};
+
+MP_TEST_MAIN (tests)
