@@ -198,8 +198,12 @@ void mp_coord_on_unit_started (mp_coord_t *self, mp_request_t *req)
     char name[MP_PEER_NAME_MAX];
     mp_peer_unit_name (started.pid, name);
     //  The agent vouched that this connection is that pid, a child of the run's zygote.
-    if (unit->pid || !streq (name, mp_msg_from (req->msg))
-        || mp_run_bind_owner (req->run, req->owner, unit->id) != MP_OK) {
+    if (!streq (name, mp_msg_from (req->msg))) {
+        mp_coord_reply_error (self, req, MP_EAUTH, "%s may not announce pid %" PRIu64,
+                              mp_msg_from (req->msg), started.pid);
+        return;
+    }
+    if (unit->pid || mp_run_bind_owner (req->run, req->owner, unit->id) != MP_OK) {
         mp_coord_reply_error (self, req, MP_ESTATE, "unit %" PRIu64 " has a process already",
                               unit->id);
         return;

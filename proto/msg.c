@@ -643,7 +643,8 @@ int mp_msg_authorise (const mp_msg_t *self, const mp_principal_t *who, char *err
     const mp_msg_spec_t *spec = self ? mp_msg_spec (self->type) : NULL;
     const char *role = mp_role_name (who->role);
     if (!spec || !role || !(spec->senders & who->role)) {
-        mp_set_error (err, errlen, "a %s may not send %s", role ? role : "peer of no role",
+        mp_set_error (err, errlen, "%s may not send %s",
+                      role ? (who->role == MP_ROLE_AGENT ? "an agent" : role) : "no role",
                       spec ? spec->name : "that");
         return MP_EAUTH;
     }
