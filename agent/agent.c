@@ -275,6 +275,24 @@ void mp_agentd_destroy (mp_agentd_t **self_p)
         return;
     mp_agentd_t *self = *self_p;
     if (self->runs) {
+        //  Zygotes told to leave get a moment to finish their sessions; the rest go now.
+        uint64_t until = mp_clock_mono_ms () + 2000;
+        for (;;) {
+            int waiting = 0;
+            for (mp_agent_run_t *run = (mp_agent_run_t *) zlistx_first (self->runs); run;
+                 run = (mp_agent_run_t *) zlistx_next (self->runs))
+                if (run->ended && run->zygote > 0) {
+                    if (waitpid (run->zygote, NULL, WNOHANG) == run->zygote) {
+                        killpg (run->zygote, SIGKILL); //  whatever is left of its group
+                        run->zygote = 0;
+                    }
+                    else
+                        waiting = 1;
+                }
+            if (!waiting || mp_clock_mono_ms () >= until)
+                break;
+            usleep (10000);
+        }
         for (mp_agent_run_t *run = (mp_agent_run_t *) zlistx_first (self->runs); run;
              run = (mp_agent_run_t *) zlistx_next (self->runs)) {
             mp_agentd_kill_run (self, run);

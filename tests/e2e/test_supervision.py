@@ -211,3 +211,26 @@ def test_a_collection_error_only_on_the_worker_host_stops_the_run_and_is_shown(s
     assert result.returncode == 2, result.log
     assert "module only broken on the worker host" in result.output, result.log
     assert result.of_kind("start") == []
+
+
+def test_the_zygote_finishes_its_session_normally_when_the_run_ends(suite):
+    suite.conftest("""
+        import os
+
+        def pytest_sessionfinish(session, exitstatus):
+            if session.config.pluginmanager.has_plugin("mp_zygote"):
+                e2e_write("zygote_finish", status=int(exitstatus))
+    """)
+    suite.write("test_few.py", """
+        def test_a():
+            pass
+
+        def test_b():
+            pass
+    """)
+    result = suite.run(np=2)
+    assert result.returncode == 0, result.log
+    finishes = result.of_kind("zygote_finish")
+    # One zygote, whose session-finish hooks ran: it left its loop on RUN_END.
+    assert len(finishes) == 1, result.log
+    assert finishes[0]["status"] == 0, result.log
