@@ -180,7 +180,7 @@ static int s_on_tick (zloop_t *loop, int timer_id, void *arg)
         return 0;
     }
     if (now - self->last_heard_ms > MP_COORD_SILENCE_MS) {
-        //  The coordinator is gone: stop our zygotes and units and start over on a new socket.
+        //  The coordinator is gone: stop zygotes and units, start over on a new socket.
         mp_warn ("no word from the coordinator for %d ms: stopping zygotes, reconnecting",
                  MP_COORD_SILENCE_MS);
         for (mp_agent_run_t *run = (mp_agent_run_t *) zlistx_first (self->runs); run;
@@ -276,23 +276,7 @@ void mp_agentd_destroy (mp_agentd_t **self_p)
     mp_agentd_t *self = *self_p;
     if (self->runs) {
         //  Zygotes told to leave get a moment to finish their sessions; the rest go now.
-        uint64_t until = mp_clock_mono_ms () + 2000;
-        for (;;) {
-            int waiting = 0;
-            for (mp_agent_run_t *run = (mp_agent_run_t *) zlistx_first (self->runs); run;
-                 run = (mp_agent_run_t *) zlistx_next (self->runs))
-                if (run->ended && run->zygote > 0) {
-                    if (waitpid (run->zygote, NULL, WNOHANG) == run->zygote) {
-                        killpg (run->zygote, SIGKILL); //  whatever is left of its group
-                        run->zygote = 0;
-                    }
-                    else
-                        waiting = 1;
-                }
-            if (!waiting || mp_clock_mono_ms () >= until)
-                break;
-            usleep (10000);
-        }
+        mp_agentd_wait_zygotes (self, mp_clock_mono_ms () + 2000);
         for (mp_agent_run_t *run = (mp_agent_run_t *) zlistx_first (self->runs); run;
              run = (mp_agent_run_t *) zlistx_next (self->runs)) {
             mp_agentd_kill_run (self, run);

@@ -1,5 +1,6 @@
 //  State and helpers shared by the agent's files: the reactor (agent.c), its runs and
-//  processes (runs.c) and its local peers (zygotes and unit processes)' messages (local_peers.c).
+//  processes (runs.c) and what its local peers, zygotes and unit processes, send
+//  (local_peers.c).
 #ifndef MP_AGENT_PRIVATE_H
 #define MP_AGENT_PRIVATE_H
 
@@ -62,6 +63,9 @@ void mp_agentd_drop_run_if_idle (mp_agentd_t *self, mp_agent_run_t *run);
 void mp_agentd_end_run (mp_agentd_t *self, mp_agent_run_t *run);
 //  Kills the zygotes of ended runs whose grace period is over.
 void mp_agentd_enforce_grace (mp_agentd_t *self, uint64_t now);
+//  Waits, until the monotonic until_ms at the latest, for the zygotes of ended runs
+//  to leave, reaping them.
+void mp_agentd_wait_zygotes (mp_agentd_t *self, uint64_t until_ms);
 //  Kills a run and forgets it and its processes at once.
 void mp_agentd_discard_run (mp_agentd_t *self, mp_agent_run_t *run);
 //  RUN_START: spawns the run's zygote.
@@ -69,7 +73,8 @@ void mp_agentd_start_run (mp_agentd_t *self, mp_msg_t *msg);
 //  A child was reaped: a zygote or an orphaned unit process, reported.
 void mp_agentd_reaped (mp_agentd_t *self, pid_t pid, int wstatus);
 
-//  Reader of the local socket: checks, notes and relays workers' messages (local_peers.c).
+//  Reader of the local socket: checks, notes and relays local peers' messages
+//  (local_peers.c).
 int mp_agentd_on_local (zloop_t *loop, zsock_t *reader, void *arg);
 
 #endif

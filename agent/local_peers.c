@@ -64,7 +64,7 @@ static const char *s_refuse_local (mp_agentd_t *self, mp_msg_t *msg, char *err,
     return mp_msg_authorise (msg, &who, err, errlen) == MP_OK ? NULL : err;
 }
 
-//  A message from a local worker: checked, noted, then relayed verbatim.
+//  A message from a local peer: checked, noted, then relayed verbatim.
 int mp_agentd_on_local (zloop_t *loop, zsock_t *reader, void *arg)
 {
     (void) loop;

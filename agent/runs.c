@@ -31,17 +31,50 @@ void mp_agentd_forget_proc (mp_agentd_t *self, pid_t pid)
         zlistx_delete (self->procs, zlistx_cursor (self->procs));
 }
 
-//  Kills a run's whole process group: its zygote and every unit process.
-void mp_agentd_kill_run (mp_agentd_t *self, mp_agent_run_t *run)
+//  Kills the run's unit processes (those that announced themselves).
+static void s_kill_units (mp_agentd_t *self, mp_agent_run_t *run)
 {
-    (void) self;
-    run->ended = 1;
-    if (run->zygote > 0)
-        killpg (run->zygote, SIGKILL);
     for (mp_agent_proc_t *proc = (mp_agent_proc_t *) zlistx_first (self->procs); proc;
          proc = (mp_agent_proc_t *) zlistx_next (self->procs))
         if (proc->run == run->id)
             kill (proc->pid, SIGKILL);
+}
+
+//  Kills a run's whole process group: its zygote and every unit process.
+void mp_agentd_kill_run (mp_agentd_t *self, mp_agent_run_t *run)
+{
+    run->ended = 1;
+    if (run->zygote > 0)
+        killpg (run->zygote, SIGKILL);
+    s_kill_units (self, run);
+}
+
+//  The run's zygote was reaped: when it left as told, whatever is left of its process
+//  group goes too.
+static void s_zygote_reaped (mp_agent_run_t *run)
+{
+    if (run->ended)
+        killpg (run->zygote, SIGKILL);
+    run->zygote = 0;
+}
+
+void mp_agentd_wait_zygotes (mp_agentd_t *self, uint64_t until_ms)
+{
+    for (;;) {
+        int waiting = 0;
+        for (mp_agent_run_t *run = (mp_agent_run_t *) zlistx_first (self->runs); run;
+             run = (mp_agent_run_t *) zlistx_next (self->runs)) {
+            if (!run->ended || run->zygote <= 0)
+                continue;
+            if (waitpid (run->zygote, NULL, WNOHANG) == run->zygote)
+                s_zygote_reaped (run);
+            else
+                waiting = 1;
+        }
+        if (!waiting || mp_clock_mono_ms () >= until_ms)
+            return;
+        usleep (10000);
+    }
 }
 
 void mp_agentd_drop_run_if_idle (mp_agentd_t *self, mp_agent_run_t *run)
@@ -83,10 +116,7 @@ void mp_agentd_end_run (mp_agentd_t *self, mp_agent_run_t *run)
         return;
     run->ended = 1;
     //  Its units are over (or cancelled): none may go on.
-    for (mp_agent_proc_t *proc = (mp_agent_proc_t *) zlistx_first (self->procs); proc;
-         proc = (mp_agent_proc_t *) zlistx_next (self->procs))
-        if (proc->run == run->id)
-            kill (proc->pid, SIGKILL);
+    s_kill_units (self, run);
     if (run->zygote > 0) {
         char name[MP_PEER_NAME_MAX], err[256];
         mp_peer_zygote_name (run->id, name);
@@ -170,11 +200,9 @@ void mp_agentd_reaped (mp_agentd_t *self, pid_t pid, int wstatus)
          run = (mp_agent_run_t *) zlistx_next (self->runs)) {
         if (run->zygote != pid)
             continue;
-        run->zygote = 0;
-        if (run->ended)
-            //  It left as told: whatever is left of its process group goes too.
-            killpg (pid, SIGKILL);
-        else {
+        int early = !run->ended;
+        s_zygote_reaped (run);
+        if (early) {
             mp_warn ("run %" PRIu64 ": zygote %d ended early (status %" PRId64 ")",
                      run->id, (int) pid, status);
             mp_zygote_log_tail (run->log_path, 4000);

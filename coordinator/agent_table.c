@@ -82,8 +82,8 @@ static mp_agent_entry_t *s_agent_add (mp_agent_table_t *self, zframe_t *routing_
     return agent;
 }
 
-mp_agent_entry_t *mp_agent_table_upsert (mp_agent_table_t *self, zframe_t *routing_id, const char *name,
-                              const char *hostname, size_t slots)
+mp_agent_entry_t *mp_agent_table_upsert (mp_agent_table_t *self, zframe_t *routing_id,
+                                         const char *name, const char *hostname, size_t slots)
 {
     char *new_name = strdup (name), *new_host = strdup (hostname);
     mp_agent_entry_t *agent = mp_agent_table_find (self, routing_id);

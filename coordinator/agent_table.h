@@ -29,8 +29,8 @@ void mp_agent_table_key (zframe_t *routing_id, char *key);
 mp_agent_entry_t *mp_agent_table_find (mp_agent_table_t *self, zframe_t *routing_id);
 mp_agent_entry_t *mp_agent_table_find_key (mp_agent_table_t *self, const char *key);
 //  Registers (or re-registers) the agent with this routing id; NULL on no memory.
-mp_agent_entry_t *mp_agent_table_upsert (mp_agent_table_t *self, zframe_t *routing_id, const char *name,
-                              const char *hostname, size_t slots);
+mp_agent_entry_t *mp_agent_table_upsert (mp_agent_table_t *self, zframe_t *routing_id,
+                                         const char *name, const char *hostname, size_t slots);
 //  Forgets an agent (the pointer becomes invalid).
 void mp_agent_table_remove (mp_agent_table_t *self, mp_agent_entry_t *agent);
 

@@ -65,7 +65,7 @@ void mp_coord_destroy (mp_coord_t **self_p)
 }
 
 void mp_coord_send (mp_coord_t *self, zframe_t *route, const char *to, uint64_t reqid,
-                     mp_msg_t **msg_p)
+                    mp_msg_t **msg_p)
 {
     mp_msg_t *msg = *msg_p;
     char err[256];
@@ -182,16 +182,16 @@ static mp_handler_fn *const s_handlers[MP_MSG_TYPE_MAX] = {
 
 //  The sender's role, from its connection and the name it gives: a connection that
 //  said hello is an agent, which speaks for itself under its own name and relays its
-//  zygotes (z<run>) and unit processes (u<pid>); any other is a front end, unless it
-//  says hello. 0 when an agent's connection gives a name that is none of these.
-static unsigned s_role (const mp_request_t *req)
+//  zygotes (z<run>) and unit processes (u<pid>), parsed into req->peer; any other is a
+//  front end, unless it says hello. 0 when an agent's connection gives a name that is
+//  none of these.
+static unsigned s_role (mp_request_t *req)
 {
     const char *from = mp_msg_from (req->msg);
     if (!req->agent)
         return mp_msg_type (req->msg) == MP_MSG_HELLO ? MP_ROLE_AGENT : MP_ROLE_FRONT;
-    mp_peer_t peer;
-    if (mp_peer_parse (from, &peer) == MP_OK)
-        return peer.role;
+    if (mp_peer_parse (from, &req->peer) == MP_OK)
+        return req->peer.role;
     return streq (from, req->agent->name) ? MP_ROLE_AGENT : 0;
 }
 
@@ -241,11 +241,8 @@ static int s_authorise (mp_coord_t *self, mp_request_t *req, char *err, size_t e
         }
         else if (req->role == MP_ROLE_AGENT)
             who.run = mp_run_ready (run, req->agent->key) != MP_READY_NONE ? run->id : 0;
-        else if (req->role == MP_ROLE_ZYGOTE) {
-            mp_peer_t peer;
-            mp_peer_parse (mp_msg_from (msg), &peer);
-            who.run = peer.id;
-        }
+        else if (req->role == MP_ROLE_ZYGOTE)
+            who.run = req->peer.id;
         else if (req->role == MP_ROLE_UNIT) {
             //  A unit process is bound by its announcement; until then it may only
             //  announce itself, for a unit handed to its agent that has no process yet.
@@ -280,17 +277,19 @@ static void s_handle (mp_coord_t *self, mp_request_t *req)
         req->agent->last_seen_ms = mp_clock_mono_ms ();
     char err[256] = "";
     int rc = s_authorise (self, req, err, sizeof err);
-    if (rc == MP_OK && s_handlers[type])
+    if (rc == MP_OK && !s_handlers[type]) {
+        rc = MP_EAUTH;
+        mp_set_error (err, sizeof err, "the coordinator takes no such message");
+    }
+    if (rc == MP_OK)
         s_handlers[type](self, req);
     else if (rc == MP_ESTALE)
         mp_debug ("%s from %s: %s", mp_msg_name (type), mp_msg_from (req->msg), err);
     else {
         self->dropped++;
-        if (rc == MP_EAUTH || !s_handlers[type])
-            mp_warn ("refused %s from %s: %s", mp_msg_name (type), mp_msg_from (req->msg),
-                     rc == MP_OK ? "the coordinator takes no such message" : err);
-        mp_coord_reply_error (self, req, rc == MP_OK ? MP_EAUTH : rc, "%s",
-                              rc == MP_OK ? "the coordinator takes no such message" : err);
+        if (rc == MP_EAUTH)
+            mp_warn ("refused %s from %s: %s", mp_msg_name (type), mp_msg_from (req->msg), err);
+        mp_coord_reply_error (self, req, rc, "%s", err);
     }
 }
 

@@ -7,7 +7,7 @@
 #define MP_POLL_MAX_WAIT_MS 60000
 
 void mp_coord_event (mp_coord_t *self, mp_run_t *run, int kind, const char *test,
-                      uint64_t unit, const void *data, size_t len)
+                     uint64_t unit, const void *data, size_t len)
 {
     if (mp_run_add_event (run, kind, test, unit, data, len) != 0)
         mp_error ("run %" PRIu64 ": out of memory keeping a %s event", run->id,

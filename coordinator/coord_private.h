@@ -29,6 +29,7 @@ typedef struct {
     mp_agent_entry_t *agent; //  the agent behind that connection, or NULL
     mp_msg_t *msg;
     unsigned role;           //  MP_ROLE_* of the sender
+    mp_peer_t peer;          //  a zygote's or unit process's role and id
     char owner[MP_PEER_OWNER_MAX]; //  a zygote's or unit process's sync-service name
     mp_run_t *run;           //  the run a scoped message names
     mp_unit_t *unit;         //  the unit a unit-scoped message names
@@ -41,10 +42,10 @@ typedef void (mp_handler_fn) (mp_coord_t *self, mp_request_t *req);
 void mp_coord_reply (mp_coord_t *self, const mp_request_t *req, mp_msg_t **msg_p);
 //  Sends msg to a route, for the named local recipient (may be ""). Takes msg.
 void mp_coord_send (mp_coord_t *self, zframe_t *route, const char *to, uint64_t reqid,
-                     mp_msg_t **msg_p);
+                    mp_msg_t **msg_p);
 void mp_coord_reply_ok (mp_coord_t *self, const mp_request_t *req, uint64_t value);
 void mp_coord_reply_error (mp_coord_t *self, const mp_request_t *req, int code,
-                            const char *fmt, ...) __attribute__ ((format (printf, 4, 5)));
+                           const char *fmt, ...) __attribute__ ((format (printf, 4, 5)));
 
 mp_run_t *mp_coord_find_run (mp_coord_t *self, uint64_t id);
 
@@ -64,7 +65,7 @@ void mp_coord_offer_runs (mp_coord_t *self, mp_agent_entry_t *agent);
 void mp_coord_agent_lost (mp_coord_t *self, mp_agent_entry_t *agent, const char *why);
 //  Appends an event to a run and answers its waiting poll.
 void mp_coord_event (mp_coord_t *self, mp_run_t *run, int kind, const char *test,
-                      uint64_t unit, const void *data, size_t len);
+                     uint64_t unit, const void *data, size_t len);
 //  Answers the run's waiting poll when events are there or its deadline passed.
 void mp_coord_answer_poll (mp_coord_t *self, mp_run_t *run, int force);
 

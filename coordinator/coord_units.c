@@ -16,9 +16,8 @@ static void s_describe_status (int64_t status, char *buf, size_t size)
         snprintf (buf, size, "exited with code %" PRId64, status);
 }
 
-//  A unit's process ended: report the test it died in, release what it held.
-//  The unit's process is gone: its locks pass on and its trail starts are taken back.
-//  Its owner name is the one mp_coord_owner gave its requests.
+//  The unit's process is gone: its locks pass on, its trail starts are taken back, and
+//  its sync-service name (the one s_authorise gave its requests) is unbound.
 static void s_release_process (mp_run_t *run, mp_unit_t *unit)
 {
     if (!unit->pid)
@@ -42,6 +41,12 @@ int mp_coord_unit_off_slot (mp_coord_t *self, mp_run_t *run, mp_unit_t *unit, in
     if (rc != 0)
         return -1;
     s_release_process (run, unit);
+    if (requeue) {
+        //  The next attempt starts afresh.
+        unit->requeued++;
+        unit->pid = 0;
+        unit->test_since_ms = 0;
+    }
     mp_agent_entry_t *agent = mp_agent_table_find_key (self->agents, unit->agent);
     if (agent && agent->busy)
         agent->busy--;
@@ -85,9 +90,6 @@ void mp_coord_agent_lost (mp_coord_t *self, mp_agent_entry_t *agent, const char 
             if (unit->requeued == 0 && !unit->reported) {
                 //  Nothing of it was reported: run it elsewhere, once.
                 mp_coord_unit_off_slot (self, run, unit, 1);
-                unit->requeued++;
-                unit->pid = 0;
-                unit->test_since_ms = 0;
             }
             else {
                 char text[256];
@@ -136,8 +138,6 @@ void mp_coord_dispatch (mp_coord_t *self)
                                          .group = unit->group,
                                          .tests = { (const char *const *) unit->tests,
                                                     unit->ntests });
-                unit->pid = 0;
-                unit->test_since_ms = 0;
                 snprintf (unit->agent, sizeof unit->agent, "%s", agent->key);
                 agent->busy++;
                 char zygote[MP_PEER_NAME_MAX];

@@ -133,7 +133,8 @@ typedef enum { MP_SCOPE_NONE = 0, MP_SCOPE_RUN = 1, MP_SCOPE_UNIT = 2 } mp_scope
     F (BOARD_SETDEFAULT, u, run, "run id") F (BOARD_SETDEFAULT, b, key, "key")           \
     F (BOARD_SETDEFAULT, b, value, "the default")
 #define MP_FIELDS_BOARD_ITEMS(F) F (BOARD_ITEMS, u, run, "run id")
-#define MP_FIELDS_VALUE(F) F (VALUE, u, found, "1 when the key was there") F (VALUE, b, value, "value")
+#define MP_FIELDS_VALUE(F)                                                               \
+    F (VALUE, u, found, "1 when the key was there") F (VALUE, b, value, "value")
 #define MP_FIELDS_ITEMS(F) F (ITEMS, B, keys, "keys") F (ITEMS, B, values, "values")
 #define MP_FIELDS_LOCK_ACQUIRE(F)                                                        \
     F (LOCK_ACQUIRE, u, run, "run id") F (LOCK_ACQUIRE, s, name, "lock name")

@@ -153,7 +153,8 @@ def test_when_the_coordinator_dies_workers_stop_the_front_end_fails_and_agents_r
     agent = subprocess.Popen(
         [os.path.join(bin_dir, "mp-agent"), "--connect", endpoint, "--np", "2",
          "--workdir", str(suite.path), "--python", sys.executable],
-        stdout=logs["agent"], stderr=logs["agent"], env=dict(os.environ, **{RECORD_ENV: str(records)}))
+        stdout=logs["agent"], stderr=logs["agent"],
+        env=dict(os.environ, **{RECORD_ENV: str(records)}))
     coord2 = None
     try:
         suite.write("test_hang.py", """
