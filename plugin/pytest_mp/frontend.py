@@ -22,6 +22,9 @@ from .wire import Client, WireError, generate_key
 
 POLL_WAIT_MS = 1000
 REQUEST_TIMEOUT_MS = 15000
+# A coordinator that answers no poll for this long is gone: less than its agents'
+# heartbeat expiry (10 s), so the front end is never the last to notice.
+COORD_SILENCE_MS = 8000
 
 
 def _find_binary(name):
@@ -106,6 +109,10 @@ class Daemons:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def key_file_option(config):
+    return config.getoption("mp_key_file") or os.environ.get("MP_KEY_FILE", "")
+
+
 def check_handlers(cls):
     """Raises unless cls has one event_<kind> method per event kind of the library,
     and no other: a kind added to proto/events.h needs its replay here."""
@@ -131,6 +138,7 @@ class FrontEnd:
         self.units = {}
         self.items = {}
         self.pending = {}  # nodeid -> replay calls waiting for its logfinish
+        self.finished = set()  # nodeids whose logfinish was replayed
         self.errors = []
         self.done = False  # the run's last event has been replayed
 
@@ -154,16 +162,20 @@ class FrontEnd:
         coord = self.config.getoption("mp_coord")
         daemons = None
         try:
-            if coord:
-                endpoint = coord
-                key_file = self.config.getoption("mp_key_file") or os.environ.get("MP_KEY_FILE", "")
-            else:
-                daemons = Daemons(self.np, str(self.config.invocation_params.dir),
-                                  self.config.getoption("mp_listen"))
-                endpoint, key_file = daemons.endpoint, daemons.key_file
-            # Unique among every front end of a shared coordinator: its routing id.
-            name = "fe-%s-%d-%s" % (socket.gethostname(), os.getpid(), os.urandom(4).hex())
-            self._run(session, Client(endpoint, key_file, name), units, daemons)
+            try:
+                if coord:
+                    endpoint = coord
+                    key_file = key_file_option(self.config)
+                else:
+                    daemons = Daemons(self.np, str(self.config.invocation_params.dir),
+                                      self.config.getoption("mp_listen"))
+                    endpoint, key_file = daemons.endpoint, daemons.key_file
+                # Unique among every front end of a shared coordinator: its routing id.
+                name = "fe-%s-%d-%s" % (socket.gethostname(), os.getpid(), os.urandom(4).hex())
+                client = Client(endpoint, key_file, name)
+            except (WireError, OSError) as error:
+                raise session.Interrupted("pytest-mp: %s" % error) from None
+            self._run(session, client, units, daemons)
         finally:
             if daemons is not None:
                 if self.errors:
@@ -212,6 +224,10 @@ class FrontEnd:
             client.request("PLAN_END", run=run, timeout=REQUEST_TIMEOUT_MS)
             self._follow(session, client, run, daemons)
         except (WireError, RuntimeError) as error:
+            if run is not None and isinstance(error, WireError):
+                # The run was on: every planned test that did not report says why.
+                self._fail_unreported("pytest-mp: no result from the coordinator at %s: %s"
+                                      % (client.endpoint, error))
             detail = ""
             if daemons is not None and isinstance(error, WireError):
                 try:
@@ -238,7 +254,7 @@ class FrontEnd:
         while True:
             events = client.request(
                 "POLL", run=run, after=seq, wait_ms=POLL_WAIT_MS,
-                timeout=POLL_WAIT_MS + REQUEST_TIMEOUT_MS,
+                timeout=POLL_WAIT_MS + COORD_SILENCE_MS,
             )
             for kind, nodeid, unit_id, data in zip(
                 events.kinds, events.tests, events.units, events.data
@@ -306,6 +322,7 @@ class FrontEnd:
             else:
                 hook.pytest_runtest_logreport(report=value)
         hook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
+        self.finished.add(nodeid)
 
     def _location(self, nodeid):
         item = self.items.get(nodeid)
@@ -315,16 +332,26 @@ class FrontEnd:
         item = self.items.get(nodeid)
         return {k: 1 for k in item.keywords} if item is not None else {}
 
-    def _replay_crash(self, nodeid, unit_id, why):
-        """The unit's process ended inside nodeid: that test fails, naming how, and
-        the tests after it in its unit are reported as not run."""
+    def _fail(self, nodeid, message):
+        """nodeid fails now with message, in the phase after its last report: a
+        test that never started shows as an error at setup."""
         whens = [v.when for what, v in self.pending.get(nodeid, []) if what == "logreport"]
         when = "teardown" if "call" in whens else ("call" if "setup" in whens else "setup")
-        message = "pytest-mp: the process running this test %s" % why
         self.pending.setdefault(nodeid, []).append(("logreport", TestReport(
             nodeid, self._location(nodeid), self._keywords(nodeid), "failed", message, when,
         )))
         self._flush(nodeid)
+
+    def _fail_unreported(self, message):
+        """Every planned test whose end was not reported fails with message."""
+        for nodeid in self.items:
+            if nodeid not in self.finished:
+                self._fail(nodeid, message)
+
+    def _replay_crash(self, nodeid, unit_id, why):
+        """The unit's process ended inside nodeid: that test fails, naming how, and
+        the tests after it in its unit are reported as not run."""
+        self._fail(nodeid, "pytest-mp: the process running this test %s" % why)
         unit = self.units.get(unit_id)
         if unit is None or nodeid not in unit.nodeids:
             return

@@ -68,6 +68,41 @@ def num_processes(config):
     return value
 
 
+ENDPOINT_SCHEMES = ("tcp://", "ipc://", "inproc://")
+
+
+def check_options(config):
+    """Rejects, naming the option, values that cannot work: a usage error (exit 4)
+    before anything starts, rather than a hang or a traceback later."""
+    endpoints = [("--mp-coord", config.getoption("mp_coord"))]
+    endpoints += [("--mp-listen", value) for value in config.getoption("mp_listen")]
+    for option, value in endpoints:
+        if value is not None and (not value.startswith(ENDPOINT_SCHEMES)
+                                  or value.split("://", 1)[1] == ""):
+            raise pytest.UsageError(
+                "%s: %r is not an endpoint (tcp://HOST:PORT or ipc://PATH)" % (option, value))
+    if config.getoption("mp_timeout") < 0:
+        raise pytest.UsageError("--mp-timeout must be 0 (no limit) or more seconds, not %g"
+                                % config.getoption("mp_timeout"))
+    if config.getoption("mp_min_agents") < 1:
+        raise pytest.UsageError("--mp-min-agents must be at least 1, not %d"
+                                % config.getoption("mp_min_agents"))
+    if config.getoption("mp_wait") < 0:
+        raise pytest.UsageError("--mp-wait must be 0 or more seconds, not %g"
+                                % config.getoption("mp_wait"))
+    key_file = config.getoption("mp_key_file")
+    source = "--mp-key-file"
+    if not key_file and os.environ.get("MP_KEY_FILE"):
+        key_file, source = os.environ["MP_KEY_FILE"], "MP_KEY_FILE"
+    if key_file:
+        try:
+            with open(key_file, "rb"):
+                pass
+        except OSError as error:
+            raise pytest.UsageError("%s: cannot read %s: %s"
+                                    % (source, key_file, error.strerror)) from None
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
     config.addinivalue_line(
@@ -82,6 +117,7 @@ def pytest_configure(config):
     elif use_mp(config):
         from .frontend import FrontEnd
 
+        check_options(config)
         config.pluginmanager.register(FrontEnd(config, num_processes(config)), "mp_frontend")
 
 

@@ -77,3 +77,35 @@ def test_two_group_marks_on_one_test_is_a_usage_error(suite, where):
                     pass
         """)
     assert_refused(suite.run(np=2), "test_two_marks", "GroupAlpha", "GroupBeta")
+
+
+@pytest.mark.parametrize("args, named", [
+    (["--mp-coord="], "--mp-coord"),
+    (["--mp-coord", "somewhere:7700"], "--mp-coord"),
+    (["--mp-listen", "0.0.0.0:7700"], "--mp-listen"),
+    (["--mp-timeout", "-1"], "--mp-timeout"),
+    (["--mp-min-agents", "-5"], "--mp-min-agents"),
+    (["--mp-wait", "-2"], "--mp-wait"),
+    (["--mp-key-file", "/nonexistent/key"], "--mp-key-file"),
+])
+def test_an_invalid_option_value_is_a_usage_error_naming_the_option(suite, args, named):
+    suite.write("test_one.py", "def test_one():\n    pass\n")
+    result = suite.run_plain("--mp", *args)
+    assert_refused(result, named)
+    assert "INTERNALERROR" not in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("content, mode, why", [
+    (b"short", 0o600, "has 5 bytes"),
+    (b"k" * 32, 0o644, "chmod 600"),
+])
+def test_a_bad_key_file_is_one_line_and_interrupted(suite, tmp_path, content, mode, why):
+    key = tmp_path / "key"
+    key.write_bytes(content)
+    key.chmod(mode)
+    suite.write("test_one.py", "def test_one():\n    pass\n")
+    result = suite.run_plain("--mp", "--mp-coord", "ipc://%s/none.ipc" % tmp_path,
+                             "--mp-key-file", str(key))
+    assert result.returncode == 2, result.log
+    assert why in result.output and "INTERNALERROR" not in result.output, result.log
+    assert result.started == []
