@@ -2,7 +2,6 @@
 embedded one by default), and replays every report through pytest's own hooks so
 that the terminal, --junitxml, -x and other plugins behave as in a plain run."""
 
-import json
 import os
 import shutil
 import signal
@@ -14,10 +13,9 @@ import time
 import warnings
 
 import pytest
-from _pytest.reports import TestReport
 
+from . import payload, wire
 from . import plan as mpplan
-from . import wire
 from .wire import Client, WireError, generate_key
 
 POLL_WAIT_MS = 1000
@@ -285,12 +283,12 @@ class FrontEnd:
             handler(nodeid, unit_id, data)
 
     def event_logstart(self, nodeid, unit_id, data):
-        location = tuple(json.loads(data)["location"])
+        location = payload.loads(data)["location"]
         self.pending[nodeid] = [("logstart", location)]
 
     def event_logreport(self, nodeid, unit_id, data):
         report = self.config.hook.pytest_report_from_serializable(
-            config=self.config, data=json.loads(data)
+            config=self.config, data=payload.loads(data)
         )
         self.pending.setdefault(nodeid, []).append(("logreport", report))
 
@@ -298,7 +296,7 @@ class FrontEnd:
         self._flush(nodeid)
 
     def event_warning(self, nodeid, unit_id, data):
-        self._replay_warning(nodeid, json.loads(data))
+        self._replay_warning(nodeid, payload.loads(data))
 
     def event_crash(self, nodeid, unit_id, data):
         self._replay_crash(nodeid, unit_id, data.decode("utf-8", "replace"))
@@ -337,7 +335,7 @@ class FrontEnd:
         test that never started shows as an error at setup."""
         whens = [v.when for what, v in self.pending.get(nodeid, []) if what == "logreport"]
         when = "teardown" if "call" in whens else ("call" if "setup" in whens else "setup")
-        self.pending.setdefault(nodeid, []).append(("logreport", TestReport(
+        self.pending.setdefault(nodeid, []).append(("logreport", pytest.TestReport(
             nodeid, self._location(nodeid), self._keywords(nodeid), "failed", message, when,
         )))
         self._flush(nodeid)
@@ -359,7 +357,7 @@ class FrontEnd:
             location = self._location(later)
             reason = "not run: the process of %s group %r %s during %s" % (
                 unit.strategy, unit.group, why, nodeid)
-            self.pending[later] = [("logreport", TestReport(
+            self.pending[later] = [("logreport", pytest.TestReport(
                 later, location, self._keywords(later), "skipped",
                 (location[0], (location[1] or 0) + 1, "Skipped: " + reason), "setup",
             ))]

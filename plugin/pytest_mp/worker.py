@@ -13,7 +13,7 @@ import traceback
 
 import pytest
 
-from . import wire
+from . import payload, wire
 from .wire import Client
 
 REPORT_TIMEOUT_MS = 300000
@@ -182,10 +182,9 @@ class Zygote:
         return 0
 
     def _report_missing(self, nodeid):
-        from _pytest.reports import TestReport
-
+        
         location = (nodeid.split("::")[0], None, nodeid)
-        report = TestReport(
+        report = pytest.TestReport(
             nodeid, location, {}, "failed",
             "pytest-mp: the worker on this host did not collect %s" % nodeid, "setup",
         )
@@ -198,7 +197,7 @@ class Zygote:
         # that dies the next moment loses nothing it reported.
         self.state["client"].request(
             "REPORT", run=self.run, unit=self.unit, kind=kind, test=nodeid,
-            data=json.dumps(data, default=repr).encode(), timeout=REPORT_TIMEOUT_MS,
+            data=payload.dumps(data), timeout=REPORT_TIMEOUT_MS,
         )
 
     def pytest_runtest_logstart(self, nodeid, location):

@@ -1,0 +1,115 @@
+"""The same suite plainly and under --mp, compared: per-test outcomes and messages in
+junit, the -v lines, the short test summary, the final summary line and the exit code.
+Only what must differ is normalised: timings and the order in which tests finish."""
+
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+OUTCOMES_SUITE = {
+    "test_outcomes.py": """
+        import pytest
+
+        @pytest.fixture
+        def skipping_fixture():
+            pytest.skip("skipped in a fixture")
+
+        def test_pass():
+            pass
+
+        def test_fail():
+            assert 1 == 2, "deliberate"
+
+        def test_skip_imperative():
+            pytest.skip("imperative reason")
+
+        @pytest.mark.skip(reason="marked reason")
+        def test_skip_marked():
+            pass
+
+        @pytest.mark.skipif(True, reason="skipif reason")
+        def test_skipif():
+            pass
+
+        def test_skip_in_fixture(skipping_fixture):
+            pass
+
+        @pytest.mark.xfail(reason="known bug")
+        def test_xfail():
+            assert 0
+
+        @pytest.mark.xfail(reason="fixed meanwhile")
+        def test_xpass():
+            pass
+
+        @pytest.mark.xfail(reason="strict and fixed", strict=True)
+        def test_xpass_strict():
+            pass
+
+        @pytest.fixture
+        def broken_teardown():
+            yield
+            raise RuntimeError("teardown broke")
+
+        def test_error_in_teardown(broken_teardown):
+            pass
+
+        @pytest.fixture
+        def broken_setup():
+            raise RuntimeError("setup broke")
+
+        def test_error_in_setup(broken_setup):
+            pass
+    """,
+    "test_module_skip.py": """
+        import pytest
+
+        pytest.skip("the whole module", allow_module_level=True)
+
+        def test_never():
+            pass
+    """,
+}
+
+TEST_LINE = re.compile(r"::\S+ (PASSED|FAILED|SKIPPED|XFAIL|XPASS|ERROR)")
+
+
+def normalised(output):
+    """(sorted per-test lines, sorted short-summary lines, final line)."""
+    lines = [re.sub(r" in [0-9.]+s( \(\S+\))?", "", line.rstrip())
+             for line in output.splitlines()]
+    lines = [re.sub(r"\s+\[\s*\d+%\]$", "", line) for line in lines]
+    tests = sorted(line for line in lines if TEST_LINE.search(line))
+    summary, inside = [], False
+    for line in lines:
+        if "short test summary info" in line:
+            inside = True
+        elif line.startswith("=="):
+            inside = False
+        elif inside:
+            summary.append(line)
+    final = lines[-1] if lines else ""
+    return tests, sorted(summary), final
+
+
+def junit_cases(path):
+    cases = {}
+    for case in ET.parse(path).getroot().iter("testcase"):
+        results = [(c.tag, c.get("message"), c.get("type")) for c in case
+                   if c.tag in ("failure", "error", "skipped")]
+        cases[(case.get("classname"), case.get("name"))] = results
+    return cases
+
+
+@pytest.mark.parametrize("flags", [["-v"], ["-rA"], ["-rs"], ["-q", "-ra"], ["-vv", "-rA"]],
+                         ids=" ".join)
+def test_outcomes_match_plain_pytest(suite, flags):
+    for name, source in OUTCOMES_SUITE.items():
+        suite.write(name, source)
+    plain = suite.run_plain(*flags, junit=True)
+    mp = suite.run(*flags, np=2, junit=True)
+    assert "INTERNALERROR" not in mp.output, mp.log
+    assert mp.returncode == plain.returncode, (plain.log, mp.log)
+    assert normalised(mp.stdout) == normalised(plain.stdout), (plain.stdout, mp.stdout)
+    assert junit_cases(mp._junit_path) == junit_cases(plain._junit_path)
