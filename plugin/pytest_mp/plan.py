@@ -32,8 +32,9 @@ def group_strategies(items):
             continue
         if len(marks) > 1:
             problems.append(
-                "%s: %d mp_group marks (%s); a test belongs to one group"
-                % (item.nodeid, len(marks), ", ".join(repr(_mark_values(m)) for m in marks))
+                "Detected too many mp_group values for %s (%s: %d mp_group marks: %s; a test "
+                "belongs to one group)" % (item.name, item.nodeid, len(marks),
+                                           ", ".join(repr(_mark_values(m)) for m in marks))
             )
             continue
         group, strategy = _mark_values(marks[0])
@@ -51,8 +52,9 @@ def group_strategies(items):
             continue
         if group in named and named[group][0] != strategy:
             problems.append(
-                "%s: group %r already has specified strategy %r (from %s), cannot use %r"
-                % (item.nodeid, group, named[group][0], named[group][1], strategy)
+                "%s already has specified strategy %s. (%s names %r; %s named %r first)"
+                % (group, named[group][0], item.nodeid, strategy, named[group][1],
+                   named[group][0])
             )
             continue
         named.setdefault(group, (strategy, item.nodeid))

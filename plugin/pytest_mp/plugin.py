@@ -5,6 +5,7 @@ import os
 
 import pytest
 
+from . import plan as mpplan
 from . import sync as mpsync
 
 WORKER_ENV = "MP_WORKER_RUN"
@@ -16,12 +17,12 @@ _local = mpsync.LocalSync()
 
 
 def pytest_addoption(parser):
-    group = parser.getgroup("pytest-mp", "distributed test runs (pytest-mp)")
+    group = parser.getgroup("pytest-mp")
     group.addoption("--mp", "--multiprocessing", action="store_true", dest="use_mp",
                     default=None, help="distribute tests over processes and hosts")
     group.addoption("--np", "--num-processes", type=int, dest="num_processes",
-                    metavar="N", help="processes (slots) of the local agent; "
-                    "default: the CPU count")
+                    help="processes (slots) of the local agent; default: the CPU count; "
+                    "0 turns pytest-mp off")
     group.addoption("--mp-coord", metavar="ENDPOINT",
                     help="use the coordinator at ENDPOINT (tcp://HOST:PORT) instead of "
                     "starting one")
@@ -49,6 +50,10 @@ def use_mp(config):
 
 
 def num_processes(config):
+    """Processes of the local agent; 0 when pytest-mp is off, as in the original
+    (where --np 0 also turns it off)."""
+    if not use_mp(config):
+        return 0
     option = config.getoption("num_processes")
     if option is not None:
         value = option
@@ -63,8 +68,8 @@ def num_processes(config):
                 raise pytest.UsageError(
                     "num_processes must be 'cpu_count' or a number, not %r" % raw
                 ) from None
-    if value < 1:
-        raise pytest.UsageError("--np must be at least 1, not %d" % value)
+    if value < 0:
+        raise pytest.UsageError("--np must be 0 (pytest-mp off) or more, not %d" % value)
     return value
 
 
@@ -110,15 +115,38 @@ def pytest_configure(config):
         "mp_group(group, strategy='free'): run with pytest-mp in the named group; "
         "strategy is free, serial, isolated_free or isolated_serial",
     )
+    config.addinivalue_line(
+        "markers", "mp_group_info(group, strategy): added by pytest-mp to every test: its "
+        "group ('ungrouped' for none) and strategy",
+    )
     if os.environ.get(WORKER_ENV):
         from .worker import Zygote
 
         config.pluginmanager.register(Zygote(config, _worker), "mp_zygote")
-    elif use_mp(config):
+    elif use_mp(config) and num_processes(config) > 0:
         from .frontend import FrontEnd
 
         check_options(config)
         config.pluginmanager.register(FrontEnd(config, num_processes(config)), "mp_frontend")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Every item carries mp_group_info(group=, strategy=), as in the original:
+    'ungrouped'/'free' for tests without a group. Contradictory marks are reported
+    by the front end; here they only leave the items unmarked."""
+    try:
+        membership, strategies = mpplan.group_strategies(items)
+    except pytest.UsageError:
+        return
+    for item in items:
+        group = membership.get(item.nodeid, mpplan.UNGROUPED)
+        if group == mpplan.UNGROUPED:
+            info = pytest.mark.mp_group_info.with_args(group="ungrouped", strategy="free")
+        else:
+            info = pytest.mark.mp_group_info.with_args(
+                group=group, strategy=strategies.get(group, "free"))
+        item.add_marker(info)
 
 
 @pytest.fixture(scope="session")

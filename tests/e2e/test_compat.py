@@ -3,6 +3,8 @@ spellings and ini options."""
 
 import os
 
+import pytest
+
 GROUP_FORMS = """
     import time
     import pytest
@@ -116,3 +118,57 @@ def test_tmp_path_dirs_of_one_run_share_one_base_and_stay_apart(suite):
     assert len(set(paths)) == 6, paths
     #  Like a plain run: one numbered base dir (pytest-N) for the whole run.
     assert len({os.path.dirname(p) for p in paths}) == 1, paths
+
+
+GROUP_INFO_SUITE = """
+    import pytest
+
+    @pytest.mark.mp_group('One', strategy='serial')
+    def test_one(request):
+        assert request.node.get_closest_marker('mp_group_info').kwargs == {
+            'group': 'One', 'strategy': 'serial'}
+
+    @pytest.mark.mp_group(group='One')
+    def test_two(request):
+        # Inherited from the test that names it.
+        assert request.node.get_closest_marker('mp_group_info').kwargs == {
+            'group': 'One', 'strategy': 'serial'}
+
+    def test_four(request):
+        assert request.node.get_closest_marker('mp_group_info').kwargs == {
+            'group': 'ungrouped', 'strategy': 'free'}
+"""
+
+
+@pytest.mark.parametrize("args", [[], ["--mp", "--np", "2"]], ids=["plain", "mp"])
+def test_every_test_carries_the_original_mp_group_info_marker(suite, args):
+    suite.write("test_info.py", GROUP_INFO_SUITE)
+    result = suite.run_plain(*args)
+    assert result.returncode == 0 and result.summary_count("passed") == 3, result.log
+
+
+@pytest.mark.parametrize("args, use_mp, processes", [
+    ([], False, 0),
+    (["--np", "3"], False, 0),
+    (["--mp", "--np", "0"], True, 0),
+    (["--mp", "--np", "2"], True, 2),
+])
+def test_fixtures_and_np_zero_as_in_the_original(suite, args, use_mp, processes):
+    suite.write("test_fixtures.py", """
+        from pytest_mp import plugin
+
+        def test_values(mp_use_mp, mp_num_processes):
+            assert (mp_use_mp, mp_num_processes) == (%r, %r)
+            # --np 0 turns pytest-mp off: then no unit process of a run runs this.
+            assert bool(plugin._worker["run"]) == %r
+    """ % (use_mp, processes, processes > 0))
+    result = suite.run_plain(*args)
+    assert result.returncode == 0 and result.summary_count("passed") == 1, result.log
+
+
+def test_help_lists_the_options_under_the_original_group_title(suite):
+    result = suite.run_plain("--help")
+    lines = result.stdout.splitlines()
+    assert "pytest-mp:" in lines, result.stdout
+    assert any(line.strip().startswith("--np=NUM_PROCESSES, --num-processes=NUM_PROCESSES")
+               for line in lines), result.stdout
