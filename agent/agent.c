@@ -22,11 +22,11 @@ static void s_free_item (void **item)
 int mp_agentd_send_coord (mp_agentd_t *self, mp_msg_t **msg_p)
 {
     char err[256];
-    int rc = -1;
+    int rc = MP_ENOMEM; //  the message could not be built
     if (*msg_p) {
         mp_msg_set_from (*msg_p, self->config.name);
         rc = mp_wire_send (self->coord, NULL, *msg_p, &self->config.key, err, sizeof err);
-        if (rc != 0)
+        if (rc != MP_OK)
             mp_debug ("cannot send %s: %s", mp_msg_name (mp_msg_type (*msg_p)), err);
     }
     mp_msg_destroy (msg_p);
@@ -50,10 +50,9 @@ static int s_on_coord (zloop_t *loop, zsock_t *reader, void *arg)
     if (!zmsg)
         return zsys_interrupted ? -1 : 0;
     char err[256];
-    int code = 0;
-    mp_msg_t *msg = mp_wire_decode (zmsg, &self->config.key, &mp_limits_default, &code, err,
-                                    sizeof err);
-    if (!msg) {
+    mp_msg_t *msg = NULL;
+    if (mp_wire_decode (zmsg, &self->config.key, &mp_limits_default, &msg, err, sizeof err)
+        != MP_OK) {
         self->dropped++;
         mp_warn ("dropped message from the coordinator: %s", err);
         zmsg_destroy (&zmsg);
@@ -311,10 +310,10 @@ int mp_agentd_run (mp_agentd_t *self)
         || zloop_poller (self->loop, &sigitem, s_on_signal, self) != 0
         || zloop_timer (self->loop, 50, 0, s_on_tick, self) == -1) {
         mp_error ("cannot set up the reactor");
-        return -1;
+        return MP_EIO;
     }
     s_send_hello (self);
     zloop_start (self->loop);
     mp_info ("stopping");
-    return 0;
+    return MP_OK;
 }

@@ -20,10 +20,13 @@ typedef struct {
 
 typedef struct mp_agentd_t mp_agentd_t;
 
+//  Connects and sets up its local socket; NULL with a reason in err (no memory, a
+//  socket or a directory it cannot make).
 mp_agentd_t *mp_agentd_new (const mp_agent_config_t *config, char *err, size_t errlen);
 //  Kills every process it started, then frees everything.
 void mp_agentd_destroy (mp_agentd_t **self_p);
-//  Serves until SIGINT/SIGTERM. Returns 0, or -1 on a fatal error.
+//  Serves until SIGINT/SIGTERM. MP_OK, or MP_EIO when its reactor cannot be set up
+//  (logged).
 int mp_agentd_run (mp_agentd_t *self);
 
 #endif

@@ -47,10 +47,12 @@ struct mp_agentd_t {
     uint64_t dropped;
 };
 
-//  Signs and sends msg to the coordinator (taking it). 0, or -1 (logged).
+//  Signs and sends msg to the coordinator (taking it). MP_OK, or a code of mp_wire_send
+//  or MP_ENOMEM when msg is NULL (logged).
 int mp_agentd_send_coord (mp_agentd_t *self, mp_msg_t **msg_p);
 
 //  Runs and unit processes (runs.c).
+//  Lookups: NULL when none.
 mp_agent_run_t *mp_agentd_find_run (mp_agentd_t *self, uint64_t id);
 mp_agent_proc_t *mp_agentd_find_proc (mp_agentd_t *self, pid_t pid);
 void mp_agentd_forget_proc (mp_agentd_t *self, pid_t pid);

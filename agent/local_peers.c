@@ -3,14 +3,15 @@
 
 #include "agent_private.h"
 
-//  The parent pid of a process, from /proc; -1 when unknown.
-static pid_t s_parent_of (pid_t pid)
+//  The parent pid of a process, from /proc, into *parent. MP_OK, or MP_EIO when it
+//  cannot be read.
+static int s_parent_of (pid_t pid, pid_t *parent)
 {
     char path[64], buf[512];
     snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
     FILE *f = fopen (path, "r");
     if (!f)
-        return -1;
+        return MP_EIO;
     size_t n = fread (buf, 1, sizeof buf - 1, f);
     fclose (f);
     buf[n] = '\0';
@@ -18,26 +19,31 @@ static pid_t s_parent_of (pid_t pid)
     char *end = strrchr (buf, ')');
     int ppid;
     if (!end || sscanf (end + 1, " %*c %d", &ppid) != 1)
-        return -1;
-    return (pid_t) ppid;
+        return MP_EIO;
+    *parent = (pid_t) ppid;
+    return MP_OK;
 }
 
 //  What a local peer may send: the catalogue decides, once the peer is bound to what
 //  it is. A zygote names itself by its run, which must be live; a unit process is
 //  bound to its run and unit by its announcement, which the agent checks against
-//  /proc: the pid must be its own, a new child of that run's zygote. Returns NULL when
-//  allowed, else why not (written into err).
-static const char *s_refuse_local (mp_agentd_t *self, mp_msg_t *msg, char *err,
-                                   size_t errlen)
+//  /proc: the pid must be its own, a new child of that run's zygote. MP_OK when
+//  allowed, else MP_EAUTH with why not in err.
+static int s_check_local (mp_agentd_t *self, mp_msg_t *msg, char *err, size_t errlen)
 {
+    const char *refusal = NULL;
     mp_peer_t peer;
-    if (mp_peer_parse (mp_msg_from (msg), &peer) != MP_OK)
-        return "not a zygote or a unit process";
+    if (mp_peer_parse (mp_msg_from (msg), &peer) != MP_OK) {
+        refusal = "not a zygote or a unit process";
+        goto refuse;
+    }
     mp_principal_t who = { .role = peer.role, .run_bound = 1 };
     if (peer.role == MP_ROLE_ZYGOTE) {
         mp_agent_run_t *run = mp_agentd_find_run (self, peer.id);
-        if (!run || run->ended || run->zygote <= 0)
-            return "not the zygote of a live run";
+        if (!run || run->ended || run->zygote <= 0) {
+            refusal = "not the zygote of a live run";
+            goto refuse;
+        }
         who.run = run->id;
     }
     else {
@@ -46,22 +52,33 @@ static const char *s_refuse_local (mp_agentd_t *self, mp_msg_t *msg, char *err,
             who.run = proc->run;
             who.unit_bound = 1;
             who.unit = proc->unit;
-            if (mp_msg_type (msg) == MP_MSG_UNIT_STARTED)
-                return "a unit process announces itself once";
+            if (mp_msg_type (msg) == MP_MSG_UNIT_STARTED) {
+                refusal = "a unit process announces itself once";
+                goto refuse;
+            }
         }
         else if (mp_msg_type (msg) == MP_MSG_UNIT_STARTED) {
             mp_unit_started_msg_t started;
             mp_unit_started_msg_view (msg, &started);
             mp_agent_run_t *run = mp_agentd_find_run (self, started.run);
+            pid_t parent;
             if (started.pid != peer.id || (pid_t) started.pid <= 0 || !run || run->ended
-                || run->zygote <= 0 || s_parent_of ((pid_t) started.pid) != run->zygote)
-                return "not a new child of the zygote of a live run";
+                || run->zygote <= 0 || s_parent_of ((pid_t) started.pid, &parent) != MP_OK
+                || parent != run->zygote) {
+                refusal = "not a new child of the zygote of a live run";
+                goto refuse;
+            }
             who.run = run->id;
         }
-        else
-            return "a unit process that has not announced itself";
+        else {
+            refusal = "a unit process that has not announced itself";
+            goto refuse;
+        }
     }
-    return mp_msg_authorise (msg, &who, err, errlen) == MP_OK ? NULL : err;
+    return mp_msg_authorise (msg, &who, err, errlen);
+refuse:
+    mp_set_error (err, errlen, "%s", refusal);
+    return MP_EAUTH;
 }
 
 //  A message from a local peer: checked, noted, then relayed verbatim.
@@ -74,21 +91,22 @@ int mp_agentd_on_local (zloop_t *loop, zsock_t *reader, void *arg)
         return zsys_interrupted ? -1 : 0;
     zframe_t *route = zmsg_pop (zmsg);
     char err[256] = "no routing id";
-    int code = 0;
-    mp_msg_t *msg = route ? mp_wire_decode (zmsg, &self->config.key, &mp_limits_default,
-                                            &code, err, sizeof err)
-                          : NULL;
+    mp_msg_t *msg = NULL;
+    int rc = route ? mp_wire_decode (zmsg, &self->config.key, &mp_limits_default, &msg, err,
+                                     sizeof err)
+                   : MP_EPROTO;
     //  The sender named in the message must be its connection, byte for byte.
-    char why[256];
-    const char *refusal = !msg ? err
-                          : !route || !zframe_streq (route, mp_msg_from (msg))
-                              ? "sender does not match its connection"
-                              : s_refuse_local (self, msg, why, sizeof why);
-    if (refusal) {
+    if (rc == MP_OK && !zframe_streq (route, mp_msg_from (msg))) {
+        mp_set_error (err, sizeof err, "sender does not match its connection");
+        rc = MP_EAUTH;
+    }
+    if (rc == MP_OK)
+        rc = s_check_local (self, msg, err, sizeof err);
+    if (rc != MP_OK) {
         self->dropped++;
         mp_warn ("dropped %s from local peer %s: %s",
                  msg ? mp_msg_name (mp_msg_type (msg)) : "a message",
-                 msg ? mp_msg_from (msg) : "?", refusal);
+                 msg ? mp_msg_from (msg) : "?", err);
     }
     else {
         int type = mp_msg_type (msg);

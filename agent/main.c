@@ -8,6 +8,7 @@
 
 #include <czmq.h>
 
+#include "../common/error.h"
 #include "../common/log.h"
 #include "agent.h"
 
@@ -82,7 +83,7 @@ int main (int argc, char **argv)
         fprintf (stderr, "mp-agent: no such key file %s\n", key_file);
         return 2;
     }
-    if (mp_key_load (&config.key, abs_key, err, sizeof err) != 0) {
+    if (mp_key_load (&config.key, abs_key, err, sizeof err) != MP_OK) {
         fprintf (stderr, "mp-agent: %s\n", err);
         return 2;
     }
@@ -101,5 +102,5 @@ int main (int argc, char **argv)
     }
     int rc = mp_agentd_run (agent);
     mp_agentd_destroy (&agent);
-    return rc == 0 ? 0 : 1;
+    return rc == MP_OK ? 0 : 1;
 }

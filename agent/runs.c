@@ -173,10 +173,11 @@ void mp_agentd_start_run (mp_agentd_t *self, mp_msg_t *msg)
                               start.args.items, start.args.count, (const char *const *) env,
                               nenv, &self->orig_mask };
     char err[256];
-    pid_t pid = mp_zygote_spawn (&spec, err, sizeof err);
+    pid_t pid;
+    int rc = mp_zygote_spawn (&spec, &pid, err, sizeof err);
     for (size_t i = 0; i < nenv; i++)
         zstr_free (&env[i]);
-    if (pid < 0) {
+    if (rc != MP_OK) {
         mp_error ("run %" PRIu64 ": %s", id, err);
         mp_msg_t *exit_msg = MP_PACK (zygote_exit, .run = id, .status = 127);
         mp_agentd_send_coord (self, &exit_msg);

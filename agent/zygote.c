@@ -14,7 +14,7 @@
 
 extern char **environ;
 
-pid_t mp_zygote_spawn (const mp_zygote_spec_t *spec, char *err, size_t errlen)
+int mp_zygote_spawn (const mp_zygote_spec_t *spec, pid_t *pid_p, char *err, size_t errlen)
 {
     //  Everything the child needs is built before fork: it only calls async-safe code.
     size_t nbase = 0;
@@ -26,7 +26,7 @@ pid_t mp_zygote_spawn (const mp_zygote_spec_t *spec, char *err, size_t errlen)
         free (argv);
         free (envp);
         mp_set_error (err, errlen, "out of memory");
-        return -1;
+        return MP_ENOMEM;
     }
     argv[0] = (char *) spec->python;
     argv[1] = (char *) "-m";
@@ -50,7 +50,7 @@ pid_t mp_zygote_spawn (const mp_zygote_spec_t *spec, char *err, size_t errlen)
             close (null);
         free (argv);
         free (envp);
-        return -1;
+        return MP_EIO;
     }
     pid_t parent = getpid ();
     pid_t pid = fork ();
@@ -76,11 +76,12 @@ pid_t mp_zygote_spawn (const mp_zygote_spec_t *spec, char *err, size_t errlen)
     free (envp);
     if (pid == -1) {
         mp_set_error (err, errlen, "fork failed: %s", strerror (saved));
-        return -1;
+        return MP_EIO;
     }
     //  Also from the parent, so killpg works even before the child ran setpgid.
     setpgid (pid, pid);
-    return pid;
+    *pid_p = pid;
+    return MP_OK;
 }
 
 int64_t mp_zygote_status (int wstatus)

@@ -19,10 +19,12 @@ typedef struct {
     const sigset_t *sigmask; //  the mask the child should run with
 } mp_zygote_spec_t;
 
-//  Forks and execs; returns the pid (also the process group id), or -1 with a reason.
-pid_t mp_zygote_spawn (const mp_zygote_spec_t *spec, char *err, size_t errlen);
+//  Forks and execs. MP_OK with the pid (also the process group id) in *pid, or with a
+//  reason in err: MP_ENOMEM, or MP_EIO when the log file cannot be opened or fork fails.
+int mp_zygote_spawn (const mp_zygote_spec_t *spec, pid_t *pid, char *err, size_t errlen);
 
-//  Status from waitpid as the wire carries it: exit code, or -signal.
+//  Status from waitpid as the wire carries it: exit code, or -signal (a value, not an
+//  error: -1 also stands for a status that is neither).
 int64_t mp_zygote_status (int wstatus);
 
 //  Appends the last bytes (at most max) of a log file to the agent's log.

@@ -24,15 +24,19 @@ struct mpc_t {
     uint64_t next_reqid;
     s_pending_t *head, *tail; //  received while waiting for a reply
     uint64_t dropped;
-    char error[512];
+    char error[512]; //  reason of the last failure (mpc_error)
+    int code;        //  its mp_err_t, MP_OK after a success (mpc_errno)
 };
 
-static void s_error (mpc_t *self, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
-static void s_error (mpc_t *self, const char *fmt, ...)
+//  Records a failure: its code and its reason, always together.
+static void s_error (mpc_t *self, int code, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+static void s_error (mpc_t *self, int code, const char *fmt, ...)
 {
+    self->code = code;
     va_list args;
     va_start (args, fmt);
-    vsnprintf (self->error, sizeof self->error, fmt, args);
+    mp_vset_error (self->error, sizeof self->error, fmt, args);
     va_end (args);
 }
 
@@ -45,7 +49,7 @@ mpc_t *mpc_new (const char *endpoint, const char *key_file, const char *name, ch
         return NULL;
     }
     self->next_reqid = 1;
-    if (mp_key_load (&self->key, key_file, err, errlen) != 0)
+    if (mp_key_load (&self->key, key_file, err, errlen) != MP_OK)
         goto fail;
     self->name = strdup (name);
     self->ctx = zmq_ctx_new ();
@@ -109,18 +113,25 @@ const char *mpc_error (mpc_t *self)
     return self->error;
 }
 
+int mpc_errno (mpc_t *self)
+{
+    return self->code;
+}
+
 uint64_t mpc_send (mpc_t *self, mp_msg_t *msg)
 {
     if (mp_msg_reqid (msg) == 0)
         mp_msg_set_reqid (msg, self->next_reqid++);
-    if (mp_msg_set_from (msg, self->name) != 0) {
-        s_error (self, "out of memory");
+    int code = mp_msg_set_from (msg, self->name);
+    if (code != MP_OK) {
+        s_error (self, code, "out of memory");
         return 0;
     }
     mp_frames_t frames;
     char err[256];
-    if (mp_codec_encode (msg, &self->key, &frames, err, sizeof err) != 0) {
-        s_error (self, "cannot encode %s: %s", mp_msg_name (mp_msg_type (msg)), err);
+    code = mp_codec_encode (msg, &self->key, &frames, err, sizeof err);
+    if (code != MP_OK) {
+        s_error (self, code, "cannot encode %s: %s", mp_msg_name (mp_msg_type (msg)), err);
         return 0;
     }
     int rc = zmq_send (self->sock, frames.header, frames.header_len, ZMQ_SNDMORE);
@@ -130,9 +141,10 @@ uint64_t mpc_send (mpc_t *self, mp_msg_t *msg)
         rc = zmq_send (self->sock, frames.mac, MP_MAC_LEN, 0);
     mp_frames_clear (&frames);
     if (rc < 0) {
-        s_error (self, "send failed: %s", zmq_strerror (zmq_errno ()));
+        s_error (self, MP_EIO, "send failed: %s", zmq_strerror (zmq_errno ()));
         return 0;
     }
+    self->code = MP_OK;
     return mp_msg_reqid (msg);
 }
 
@@ -146,7 +158,7 @@ static mp_msg_t *s_recv_one (mpc_t *self)
         zmq_msg_t part;
         zmq_msg_init (&part);
         if (zmq_msg_recv (&part, self->sock, 0) < 0) {
-            s_error (self, "receive failed: %s", zmq_strerror (zmq_errno ()));
+            s_error (self, MP_EIO, "receive failed: %s", zmq_strerror (zmq_errno ()));
             zmq_msg_close (&part);
             for (size_t i = 0; i < nparts; i++)
                 zmq_msg_close (&parts[i]);
@@ -162,16 +174,17 @@ static mp_msg_t *s_recv_one (mpc_t *self)
     }
     mp_msg_t *msg = NULL;
     char err[256] = "expected 3 frames";
+    int code = MP_EPROTO;
     if (ok && nparts == 3)
-        msg = mp_codec_decode (zmq_msg_data (&parts[0]), zmq_msg_size (&parts[0]),
-                               zmq_msg_data (&parts[1]), zmq_msg_size (&parts[1]),
-                               zmq_msg_data (&parts[2]), zmq_msg_size (&parts[2]), &self->key,
-                               &mp_limits_default, NULL, err, sizeof err);
+        code = mp_codec_decode (zmq_msg_data (&parts[0]), zmq_msg_size (&parts[0]),
+                                zmq_msg_data (&parts[1]), zmq_msg_size (&parts[1]),
+                                zmq_msg_data (&parts[2]), zmq_msg_size (&parts[2]),
+                                &self->key, &mp_limits_default, &msg, err, sizeof err);
     for (size_t i = 0; i < nparts; i++)
         zmq_msg_close (&parts[i]);
-    if (!msg) {
+    if (code != MP_OK) {
         self->dropped++;
-        s_error (self, "dropped a bad message: %s", err);
+        s_error (self, code, "dropped a bad message: %s", err);
     }
     return msg;
 }
@@ -181,21 +194,22 @@ int mpc_wait (mpc_t *self, const int *fds, int nfds, int timeout_ms)
     if (self->head)
         return 1;
     if (nfds < 0) {
-        s_error (self, "negative count of file descriptors");
-        return -1;
+        s_error (self, MP_EINVAL, "negative count of file descriptors");
+        return MP_EINVAL;
     }
     zmq_pollitem_t *items = (zmq_pollitem_t *) calloc ((size_t) nfds + 1, sizeof *items);
     if (!items) {
-        s_error (self, "out of memory");
-        return -1;
+        s_error (self, MP_ENOMEM, "out of memory");
+        return MP_ENOMEM;
     }
     items[0] = (zmq_pollitem_t) { self->sock, 0, ZMQ_POLLIN, 0 };
     for (int i = 0; i < nfds; i++)
         items[1 + i] = (zmq_pollitem_t) { NULL, fds[i], ZMQ_POLLIN, 0 };
     int rc = zmq_poll (items, nfds + 1, timeout_ms), ready = 0;
     if (rc < 0) {
-        s_error (self, "poll failed: %s", zmq_strerror (zmq_errno ()));
-        ready = zmq_errno () == EINTR ? 0 : -1;
+        //  Interrupted: as a timeout, so that the caller looks at its signals.
+        ready = zmq_errno () == EINTR ? 0 : MP_EIO;
+        s_error (self, ready, "poll failed: %s", zmq_strerror (zmq_errno ()));
     }
     else if (items[0].revents & ZMQ_POLLIN)
         ready = 1;
@@ -204,6 +218,8 @@ int mpc_wait (mpc_t *self, const int *fds, int nfds, int timeout_ms)
             if (items[1 + i].revents)
                 ready = 2 + i;
     free (items);
+    if (ready >= 0)
+        self->code = MP_OK;
     return ready;
 }
 
@@ -216,19 +232,22 @@ mp_msg_t *mpc_recv (mpc_t *self, int timeout_ms)
         if (!self->head)
             self->tail = NULL;
         free (first);
+        self->code = MP_OK;
         return msg;
     }
     for (;;) {
         int rc = mpc_wait (self, NULL, 0, timeout_ms);
         if (rc == 0) {
-            s_error (self, "timeout");
+            s_error (self, MP_ETIMEDOUT, "timeout");
             return NULL;
         }
         if (rc < 0)
             return NULL;
         mp_msg_t *msg = s_recv_one (self);
-        if (msg)
+        if (msg) {
+            self->code = MP_OK;
             return msg;
+        }
         //  A dropped message does not end the wait; the clock restarts, as is simplest.
     }
 }
@@ -243,31 +262,34 @@ mp_msg_t *mpc_request (mpc_t *self, mp_msg_t *msg, int timeout_ms)
         if (rc < 0 && zmq_errno () == EINTR)
             continue;
         if (rc == 0) {
-            s_error (self, "no reply to %s within %d ms", mp_msg_name (mp_msg_type (msg)),
-                     timeout_ms);
+            s_error (self, MP_ETIMEDOUT, "no reply to %s within %d ms",
+                     mp_msg_name (mp_msg_type (msg)), timeout_ms);
             return NULL;
         }
         if (rc < 0) {
-            s_error (self, "poll failed: %s", zmq_strerror (zmq_errno ()));
+            s_error (self, MP_EIO, "poll failed: %s", zmq_strerror (zmq_errno ()));
             return NULL;
         }
         mp_msg_t *reply = s_recv_one (self);
         if (!reply)
             continue;
-        if (mp_msg_reqid (reply) == reqid)
+        if (mp_msg_reqid (reply) == reqid) {
+            self->code = MP_OK;
             return reply;
+        }
         if (mp_msg_reqid (reply) != 0 && mp_msg_reqid (reply) < reqid) {
             //  The answer to an earlier post, which nobody waits for.
             mp_error_msg_t error;
             if (mp_error_msg_view (reply, &error) == MP_OK)
-                s_error (self, "an earlier message was refused: %s", error.reason);
+                s_error (self, (int) error.code, "an earlier message was refused: %s",
+                         error.reason);
             mp_msg_destroy (&reply);
             continue;
         }
         s_pending_t *pending = (s_pending_t *) calloc (1, sizeof *pending);
         if (!pending) {
             mp_msg_destroy (&reply);
-            s_error (self, "out of memory");
+            s_error (self, MP_ENOMEM, "out of memory");
             return NULL;
         }
         pending->msg = reply;

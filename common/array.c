@@ -1,4 +1,5 @@
 #include "array.h"
+#include "error.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -6,19 +7,19 @@
 int mp_array_grow (void **array, size_t *cap, size_t need, size_t size)
 {
     if (need <= *cap)
-        return 0;
+        return MP_OK;
     size_t ncap = *cap ? *cap : 8;
     while (ncap < need) {
         if (ncap > SIZE_MAX / 2)
-            return -1;
+            return MP_ENOMEM;
         ncap *= 2;
     }
     if (size && ncap > SIZE_MAX / size)
-        return -1;
+        return MP_ENOMEM;
     void *grown = realloc (*array, ncap * size);
     if (!grown)
-        return -1;
+        return MP_ENOMEM;
     *array = grown;
     *cap = ncap;
-    return 0;
+    return MP_OK;
 }

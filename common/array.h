@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 //  Makes *array hold at least need elements of size bytes, doubling *cap as it goes.
-//  Returns 0, or -1 (array and cap untouched) when memory runs out or sizes overflow.
+//  MP_OK, or MP_ENOMEM (array and cap untouched) when memory runs out or sizes overflow.
 int mp_array_grow (void **array, size_t *cap, size_t need, size_t size);
 
 #endif

@@ -22,12 +22,17 @@ const char *mp_strerror (int code)
     }
 }
 
-void mp_set_error (char *err, size_t errlen, const char *fmt, ...)
+void mp_vset_error (char *err, size_t errlen, const char *fmt, va_list args)
 {
     if (!err || errlen == 0)
         return;
+    vsnprintf (err, errlen, fmt, args);
+}
+
+void mp_set_error (char *err, size_t errlen, const char *fmt, ...)
+{
     va_list args;
     va_start (args, fmt);
-    vsnprintf (err, errlen, fmt, args);
+    mp_vset_error (err, errlen, fmt, args);
     va_end (args);
 }

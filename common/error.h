@@ -1,7 +1,24 @@
-//  Project-wide error codes and a caller-owned reason buffer convention.
+//  Project-wide error codes, and the one way C code in pytest-mp reports failure.
+//
+//  The convention (common/, proto/, coordinator/, agent/, client/):
+//
+//  1. A function that can fail returns int: MP_OK (0) or a negative mp_err_t code,
+//     the one that says what went wrong, never a bare -1. Its results go to
+//     out-parameters, written only on success.
+//  2. Where a person needs to know why, the caller passes `char *err, size_t errlen`,
+//     filled with a lower-case reason that names the thing (no trailing period).
+//     mp_set_error and mp_vset_error are the only formatters of reasons.
+//  3. Constructors x_new return the object or NULL (no memory). One that can fail for
+//     another reason takes err and errlen too. Each header says which.
+//  4. Queries and predicates that cannot fail return their answer: "1 when ..." for
+//     predicates, NULL for a lookup that finds nothing. They are not failures.
+//  5. An object that has to remember its last failure for callers that cannot take
+//     an err buffer (the client library, used through ctypes) keeps the reason and
+//     the code together, set at the same places (mpc_error, mpc_errno).
 #ifndef MP_ERROR_H
 #define MP_ERROR_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 typedef enum {
@@ -24,5 +41,8 @@ const char *mp_strerror (int code);
 //  printf into a caller-owned reason buffer; NULL or 0-length buffers are ignored.
 void mp_set_error (char *err, size_t errlen, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
+//  The same with a va_list, for functions that take a format of their own.
+void mp_vset_error (char *err, size_t errlen, const char *fmt, va_list args)
+    __attribute__ ((format (printf, 3, 0)));
 
 #endif

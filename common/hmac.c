@@ -1,5 +1,6 @@
 //  HMAC-SHA256 over header and body, with OpenSSL 3's EVP_MAC.
 #include "hmac.h"
+#include "error.h"
 
 #include <string.h>
 
@@ -12,11 +13,11 @@ int mp_hmac (const mp_key_t *key, const void *a, size_t alen, const void *b, siz
              uint8_t mac[MP_MAC_LEN])
 {
     if (!key || (!a && alen) || (!b && blen) || !mac)
-        return -1;
-    int rc = -1;
+        return MP_EINVAL;
+    int rc = MP_EIO;
     EVP_MAC *hmac = EVP_MAC_fetch (NULL, "HMAC", NULL);
     if (!hmac)
-        return -1;
+        return MP_EIO;
     EVP_MAC_CTX *ctx = EVP_MAC_CTX_new (hmac);
     if (!ctx)
         goto free_mac;
@@ -38,7 +39,7 @@ int mp_hmac (const mp_key_t *key, const void *a, size_t alen, const void *b, siz
     size_t outlen = 0;
     if (EVP_MAC_final (ctx, mac, &outlen, MP_MAC_LEN) != 1 || outlen != MP_MAC_LEN)
         goto free_ctx;
-    rc = 0;
+    rc = MP_OK;
 free_ctx:
     EVP_MAC_CTX_free (ctx);
 free_mac:
@@ -52,7 +53,7 @@ int mp_hmac_verify (const mp_key_t *key, const void *a, size_t alen, const void 
     if (!mac || maclen != MP_MAC_LEN)
         return 0;
     uint8_t want[MP_MAC_LEN];
-    if (mp_hmac (key, a, alen, b, blen, want) != 0)
+    if (mp_hmac (key, a, alen, b, blen, want) != MP_OK)
         return 0;
     int ok = CRYPTO_memcmp (want, mac, MP_MAC_LEN) == 0;
     OPENSSL_cleanse (want, sizeof want);

@@ -6,7 +6,8 @@
 
 #define MP_MAC_LEN 32
 
-//  mac = HMAC-SHA256(key, a || b). Returns 0 or -1.
+//  mac = HMAC-SHA256(key, a || b). MP_OK, MP_EINVAL for a missing argument, or MP_EIO
+//  when OpenSSL fails.
 int mp_hmac (const mp_key_t *key, const void *a, size_t alen, const void *b, size_t blen,
              uint8_t mac[MP_MAC_LEN]);
 

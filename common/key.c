@@ -23,17 +23,18 @@ int mp_key_load (mp_key_t *key, const char *path, char *err, size_t errlen)
 {
     if (!key) {
         mp_set_error (err, errlen, "no key to load into");
-        return -1;
+        return MP_EINVAL;
     }
     if (!path || !*path) {
         memset (key, 0, sizeof *key);
-        return 0;
+        return MP_OK;
     }
     int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
         mp_set_error (err, errlen, "cannot open key file %s: %s", path, strerror (errno));
-        return -1;
+        return MP_EIO;
     }
+    int rc = MP_EIO;
     struct stat st;
     if (fstat (fd, &st) != 0) {
         mp_set_error (err, errlen, "cannot stat key file %s: %s", path, strerror (errno));
@@ -41,11 +42,13 @@ int mp_key_load (mp_key_t *key, const char *path, char *err, size_t errlen)
     }
     if (!S_ISREG (st.st_mode)) {
         mp_set_error (err, errlen, "key file %s is not a regular file", path);
+        rc = MP_EINVAL;
         goto close_fd;
     }
     if (st.st_mode & 077) {
         mp_set_error (err, errlen, "key file %s is accessible by group or others (mode %04o): "
                       "chmod 600 it", path, (unsigned) (st.st_mode & 07777));
+        rc = MP_EINVAL;
         goto close_fd;
     }
     uint8_t buf[S_KEY_FILE_MAX + 1];
@@ -64,6 +67,7 @@ int mp_key_load (mp_key_t *key, const char *path, char *err, size_t errlen)
     }
     if (len > S_KEY_FILE_MAX) {
         mp_set_error (err, errlen, "key file %s is too large", path);
+        rc = MP_ETOOBIG;
         goto wipe;
     }
     while (len > 0 && s_is_space (buf[len - 1]))
@@ -71,6 +75,7 @@ int mp_key_load (mp_key_t *key, const char *path, char *err, size_t errlen)
     if (len < 16 || len > MP_KEY_MAX) {
         mp_set_error (err, errlen, "key in %s has %zu bytes, expected 16 to %d", path, len,
                       MP_KEY_MAX);
+        rc = MP_EINVAL;
         goto wipe;
     }
     memset (key, 0, sizeof *key);
@@ -78,25 +83,25 @@ int mp_key_load (mp_key_t *key, const char *path, char *err, size_t errlen)
     key->len = len;
     OPENSSL_cleanse (buf, sizeof buf);
     close (fd);
-    return 0;
+    return MP_OK;
 
 wipe:
     OPENSSL_cleanse (buf, sizeof buf);
 close_fd:
     close (fd);
-    return -1;
+    return rc;
 }
 
 int mp_key_generate_file (const char *path, char *err, size_t errlen)
 {
     if (!path || !*path) {
         mp_set_error (err, errlen, "no key file path given");
-        return -1;
+        return MP_EINVAL;
     }
     uint8_t raw[32];
     if (RAND_bytes (raw, sizeof raw) != 1) {
         mp_set_error (err, errlen, "cannot get random bytes for a key");
-        return -1;
+        return MP_EIO;
     }
     static const char hex[] = "0123456789abcdef";
     char text[sizeof raw * 2 + 1];
@@ -107,7 +112,7 @@ int mp_key_generate_file (const char *path, char *err, size_t errlen)
     text[sizeof raw * 2] = '\n';
     OPENSSL_cleanse (raw, sizeof raw);
 
-    int rc = -1;
+    int rc = MP_EIO;
     int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0600);
     if (fd < 0) {
         mp_set_error (err, errlen, "cannot create key file %s: %s", path, strerror (errno));
@@ -129,11 +134,11 @@ int mp_key_generate_file (const char *path, char *err, size_t errlen)
         }
         done += (size_t) put;
     }
-    rc = 0;
+    rc = MP_OK;
 close_fd:
-    if (close (fd) != 0 && rc == 0) {
+    if (close (fd) != 0 && rc == MP_OK) {
         mp_set_error (err, errlen, "cannot write key file %s: %s", path, strerror (errno));
-        rc = -1;
+        rc = MP_EIO;
     }
 wipe:
     OPENSSL_cleanse (text, sizeof text);

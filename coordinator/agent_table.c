@@ -2,6 +2,7 @@
 
 #include "../common/array.h"
 #include "../common/clock.h"
+#include "../common/error.h"
 
 struct mp_agent_table_t {
     mp_agent_entry_t **items; //  registration order
@@ -82,8 +83,8 @@ static mp_agent_entry_t *s_agent_add (mp_agent_table_t *self, zframe_t *routing_
     return agent;
 }
 
-mp_agent_entry_t *mp_agent_table_upsert (mp_agent_table_t *self, zframe_t *routing_id,
-                                         const char *name, const char *hostname, size_t slots)
+int mp_agent_table_upsert (mp_agent_table_t *self, zframe_t *routing_id, const char *name,
+                           const char *hostname, size_t slots, mp_agent_entry_t **agent_p)
 {
     char *new_name = strdup (name), *new_host = strdup (hostname);
     mp_agent_entry_t *agent = mp_agent_table_find (self, routing_id);
@@ -92,7 +93,7 @@ mp_agent_entry_t *mp_agent_table_upsert (mp_agent_table_t *self, zframe_t *routi
     if (!agent || !new_name || !new_host) {
         free (new_name);
         free (new_host);
-        return NULL;
+        return MP_ENOMEM;
     }
     free (agent->name);
     free (agent->hostname);
@@ -100,7 +101,8 @@ mp_agent_entry_t *mp_agent_table_upsert (mp_agent_table_t *self, zframe_t *routi
     agent->hostname = new_host;
     agent->slots = slots;
     agent->last_seen_ms = mp_clock_mono_ms ();
-    return agent;
+    *agent_p = agent;
+    return MP_OK;
 }
 
 void mp_agent_table_remove (mp_agent_table_t *self, mp_agent_entry_t *agent)

@@ -19,6 +19,7 @@ typedef struct {
 
 typedef struct mp_agent_table_t mp_agent_table_t;
 
+//  NULL on no memory.
 mp_agent_table_t *mp_agent_table_new (void);
 void mp_agent_table_destroy (mp_agent_table_t **self_p);
 
@@ -28,14 +29,15 @@ void mp_agent_table_key (zframe_t *routing_id, char *key);
 //  The agent with this routing id, or NULL.
 mp_agent_entry_t *mp_agent_table_find (mp_agent_table_t *self, zframe_t *routing_id);
 mp_agent_entry_t *mp_agent_table_find_key (mp_agent_table_t *self, const char *key);
-//  Registers (or re-registers) the agent with this routing id; NULL on no memory.
-mp_agent_entry_t *mp_agent_table_upsert (mp_agent_table_t *self, zframe_t *routing_id,
-                                         const char *name, const char *hostname, size_t slots);
+//  Registers (or re-registers) the agent with this routing id, into *agent_p. MP_OK or
+//  MP_ENOMEM.
+int mp_agent_table_upsert (mp_agent_table_t *self, zframe_t *routing_id, const char *name,
+                           const char *hostname, size_t slots, mp_agent_entry_t **agent_p);
 //  Forgets an agent (the pointer becomes invalid).
 void mp_agent_table_remove (mp_agent_table_t *self, mp_agent_entry_t *agent);
 
 size_t mp_agent_table_size (mp_agent_table_t *self);
-//  Agent by position in registration order, 0 <= index < size.
+//  Agent by position in registration order, 0 <= index < size; NULL otherwise.
 mp_agent_entry_t *mp_agent_table_at (mp_agent_table_t *self, size_t index);
 //  Busy slots summed over every agent.
 size_t mp_agent_table_busy (mp_agent_table_t *self);

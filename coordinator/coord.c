@@ -98,7 +98,7 @@ void mp_coord_reply_error (mp_coord_t *self, const mp_request_t *req, int code,
     char reason[512];
     va_list args;
     va_start (args, fmt);
-    vsnprintf (reason, sizeof reason, fmt, args);
+    mp_vset_error (reason, sizeof reason, fmt, args);
     va_end (args);
     mp_msg_t *msg = MP_PACK (error, .code = code, .reason = reason);
     mp_coord_reply (self, req, &msg);
@@ -129,9 +129,8 @@ static void s_on_hello (mp_coord_t *self, mp_request_t *req)
     if (agent)
         //  Same connection says hello again: it restarted its state, so forget ours.
         mp_coord_agent_lost (self, agent, "registered again");
-    agent = mp_agent_table_upsert (self->agents, req->route, hello.name, hello.host,
-                                   (size_t) hello.slots);
-    if (!agent) {
+    if (mp_agent_table_upsert (self->agents, req->route, hello.name, hello.host,
+                               (size_t) hello.slots, &agent) != MP_OK) {
         mp_error ("out of memory registering agent %s", hello.name);
         return;
     }
@@ -302,11 +301,11 @@ static int s_on_router (zloop_t *loop, zsock_t *reader, void *arg)
         return zsys_interrupted ? -1 : 0;
     zframe_t *route = zmsg_pop (zmsg);
     char err[256];
-    int code = 0;
-    mp_msg_t *msg = route ? mp_wire_decode (zmsg, &self->config.key,
-                                            &mp_limits_default, &code, err, sizeof err)
-                          : NULL;
-    if (!msg) {
+    mp_msg_t *msg = NULL;
+    int code = route ? mp_wire_decode (zmsg, &self->config.key, &mp_limits_default, &msg, err,
+                                       sizeof err)
+                     : MP_EPROTO;
+    if (code != MP_OK) {
         //  Never answered with data: counted and logged with the peer.
         char key[MP_AGENT_KEY_MAX] = "?";
         if (route)
@@ -367,9 +366,9 @@ int mp_coord_run (mp_coord_t *self)
     if (zloop_reader (self->loop, self->router, s_on_router, self) != 0
         || zloop_timer (self->loop, 100, 0, s_on_tick, self) == -1) {
         mp_error ("cannot set up the reactor");
-        return -1;
+        return MP_EIO;
     }
     zloop_start (self->loop);
     mp_info ("stopping; %" PRIu64 " bad messages were dropped", self->dropped);
-    return 0;
+    return MP_OK;
 }

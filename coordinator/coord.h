@@ -17,10 +17,12 @@ typedef struct {
 
 typedef struct mp_coord_t mp_coord_t;
 
-//  Binds every endpoint; NULL with a reason in err.
+//  Binds every endpoint; NULL with a reason in err (no memory, or an endpoint it
+//  cannot listen on).
 mp_coord_t *mp_coord_new (const mp_coord_config_t *config, char *err, size_t errlen);
 void mp_coord_destroy (mp_coord_t **self_p);
-//  Serves until interrupted (SIGINT/SIGTERM). Returns 0, or -1 on a fatal error.
+//  Serves until interrupted (SIGINT/SIGTERM). MP_OK, or MP_EIO when its reactor cannot
+//  be set up (logged).
 int mp_coord_run (mp_coord_t *self);
 
 #endif

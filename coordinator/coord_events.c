@@ -9,7 +9,7 @@
 void mp_coord_event (mp_coord_t *self, mp_run_t *run, int kind, const char *test,
                      uint64_t unit, const void *data, size_t len)
 {
-    if (mp_run_add_event (run, kind, test, unit, data, len) != 0)
+    if (mp_run_add_event (run, kind, test, unit, data, len) != MP_OK)
         mp_error ("run %" PRIu64 ": out of memory keeping a %s event", run->id,
                   mp_event_name (kind));
     mp_coord_answer_poll (self, run, 0);

@@ -52,7 +52,8 @@ mp_run_t *mp_coord_find_run (mp_coord_t *self, uint64_t id);
 //  A unit leaves its agent's slot: it ended (requeue 0) or goes back to the queue
 //  (requeue 1). Through the scheduler, which owns its state; the slot is given back
 //  exactly when the scheduler says the unit held one. Its process's locks and trail
-//  starts are released either way. 0, or -1 when it held no slot.
+//  starts are released either way. MP_OK, or the scheduler's code (MP_ESTATE when it
+//  held no slot).
 int mp_coord_unit_off_slot (mp_coord_t *self, mp_run_t *run, mp_unit_t *unit, int requeue);
 //  1 when the unit is sent or running.
 int mp_coord_unit_active (const mp_run_t *run, const mp_unit_t *unit);

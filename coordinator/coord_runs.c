@@ -57,12 +57,14 @@ void mp_coord_on_plan_unit (mp_coord_t *self, mp_request_t *req)
     mp_plan_unit_msg_view (req->msg, &plan);
     mp_run_t *run = req->run;
     char err[256];
-    int rc = plan.strategy <= MP_STRATEGY_ISOLATED_SERIAL
-                 ? mp_run_add_unit (run, plan.unit, plan.group, (int) plan.strategy,
-                                    plan.tests.items, plan.tests.count, err, sizeof err)
-                 : (snprintf (err, sizeof err, "unknown strategy %" PRIu64, plan.strategy), -1);
-    if (rc != 0)
-        mp_coord_reply_error (self, req, MP_EINVAL, "%s", err);
+    int rc = MP_EINVAL;
+    if (plan.strategy <= MP_STRATEGY_ISOLATED_SERIAL)
+        rc = mp_run_add_unit (run, plan.unit, plan.group, (int) plan.strategy,
+                              plan.tests.items, plan.tests.count, err, sizeof err);
+    else
+        mp_set_error (err, sizeof err, "unknown strategy %" PRIu64, plan.strategy);
+    if (rc != MP_OK)
+        mp_coord_reply_error (self, req, rc, "%s", err);
     else
         mp_coord_reply_ok (self, req, 0);
 }

@@ -80,7 +80,7 @@ void mp_coord_on_sync (mp_coord_t *self, mp_request_t *req)
         break;
     }
     case MP_MSG_BOARD_SET:
-        if (mp_sync_board_set (sync, key, klen, val, vlen) != 0)
+        if (mp_sync_board_set (sync, key, klen, val, vlen) != MP_OK)
             mp_coord_reply_error (self, req, MP_ENOMEM, "out of memory storing a value");
         else
             mp_coord_reply_ok (self, req, 0);
@@ -105,7 +105,7 @@ void mp_coord_on_sync (mp_coord_t *self, mp_request_t *req)
         size_t len;
         if (mp_sync_board_get (sync, key, klen, &found, &len) == 1)
             s_reply_value (self, req, 1, found, len);
-        else if (mp_sync_board_set (sync, key, klen, val, vlen) != 0)
+        else if (mp_sync_board_set (sync, key, klen, val, vlen) != MP_OK)
             mp_coord_reply_error (self, req, MP_ENOMEM, "out of memory storing a value");
         else
             s_reply_value (self, req, 0, val, vlen);
@@ -115,28 +115,31 @@ void mp_coord_on_sync (mp_coord_t *self, mp_request_t *req)
         s_reply_items (self, req, sync);
         break;
     case MP_MSG_LOCK_ACQUIRE: {
-        int rc = mp_sync_lock_acquire (sync, name, owner, mp_msg_reqid (msg),
-                                       err, sizeof err);
-        if (rc == 1)
+        int granted;
+        int rc = mp_sync_lock_acquire (sync, name, owner, mp_msg_reqid (msg), &granted, err,
+                                       sizeof err);
+        if (rc != MP_OK)
+            mp_coord_reply_error (self, req, rc, "%s", err);
+        else if (granted)
             mp_coord_reply_ok (self, req, 1);
-        else if (rc < 0)
-            mp_coord_reply_error (self, req, MP_ESTATE, "%s", err);
-        //  rc == 0: queued; the grant callback answers later.
+        //  Queued: the grant callback answers later.
         break;
     }
-    case MP_MSG_LOCK_RELEASE:
-        if (mp_sync_lock_release (sync, name, owner, err, sizeof err) != 0)
-            mp_coord_reply_error (self, req, MP_ESTATE, "%s", err);
+    case MP_MSG_LOCK_RELEASE: {
+        int rc = mp_sync_lock_release (sync, name, owner, err, sizeof err);
+        if (rc != MP_OK)
+            mp_coord_reply_error (self, req, rc, "%s", err);
         else
             mp_coord_reply_ok (self, req, 0);
         break;
+    }
     case MP_MSG_TRAIL: {
-        int rc = mp_sync_trail (sync, name, state, owner, err,
-                                sizeof err);
-        if (rc < 0)
-            mp_coord_reply_error (self, req, MP_EINVAL, "%s", err);
+        int first_or_last;
+        int rc = mp_sync_trail (sync, name, state, owner, &first_or_last, err, sizeof err);
+        if (rc != MP_OK)
+            mp_coord_reply_error (self, req, rc, "%s", err);
         else
-            mp_coord_reply_ok (self, req, (uint64_t) rc);
+            mp_coord_reply_ok (self, req, (uint64_t) first_or_last);
         break;
     }
     default:

@@ -38,8 +38,8 @@ int mp_coord_unit_off_slot (mp_coord_t *self, mp_run_t *run, mp_unit_t *unit, in
 {
     int rc = requeue ? mp_sched_requeue (run->sched, unit->id)
                      : mp_sched_finish (run->sched, unit->id);
-    if (rc != 0)
-        return -1;
+    if (rc != MP_OK)
+        return rc;
     s_release_process (run, unit);
     if (requeue) {
         //  The next attempt starts afresh.

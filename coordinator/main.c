@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/error.h"
 #include "../common/log.h"
 #include "coord.h"
 
@@ -81,7 +82,7 @@ int main (int argc, char **argv)
     }
     mp_log_init ("mp-coord", verbose ? MP_LOG_DEBUG : MP_LOG_INFO);
     char err[512];
-    if (mp_key_load (&config.key, key_file, err, sizeof err) != 0) {
+    if (mp_key_load (&config.key, key_file, err, sizeof err) != MP_OK) {
         fprintf (stderr, "mp-coord: %s\n", err);
         return 2;
     }
@@ -105,5 +106,5 @@ int main (int argc, char **argv)
         mp_info ("listening on %s", listen[i]);
     int rc = mp_coord_run (coord);
     mp_coord_destroy (&coord);
-    return rc == 0 ? 0 : 1;
+    return rc == MP_OK ? 0 : 1;
 }

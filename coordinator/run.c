@@ -92,15 +92,15 @@ int mp_run_add_unit (mp_run_t *self, uint64_t id, const char *group, int strateg
 {
     if (self->state != MP_RUN_PLANNING) {
         mp_set_error (err, errlen, "run %" PRIu64 " is no longer planning", self->id);
-        return -1;
+        return MP_ESTATE;
     }
     if (ntests == 0) {
         mp_set_error (err, errlen, "unit %" PRIu64 " has no tests", id);
-        return -1;
+        return MP_EINVAL;
     }
     if (mp_run_unit (self, id)) {
         mp_set_error (err, errlen, "unit %" PRIu64 " planned twice", id);
-        return -1;
+        return MP_EINVAL;
     }
     if (mp_array_grow ((void **) &self->units, &self->cap_units, self->nunits + 1,
                        sizeof *self->units) != 0)
@@ -124,16 +124,19 @@ int mp_run_add_unit (mp_run_t *self, uint64_t id, const char *group, int strateg
             goto nomem;
         }
     }
-    if (mp_sched_add (self->sched, id, group, strategy, ntests) != 0) {
+    int rc = mp_sched_add (self->sched, id, group, strategy, ntests);
+    if (rc != MP_OK) {
         s_unit_destroy (&unit);
+        if (rc == MP_ENOMEM)
+            goto nomem;
         mp_set_error (err, errlen, "unit %" PRIu64 ": strategy %d refused", id, strategy);
-        return -1;
+        return rc;
     }
     self->units[self->nunits++] = unit;
-    return 0;
+    return MP_OK;
 nomem:
     mp_set_error (err, errlen, "out of memory adding unit %" PRIu64, id);
-    return -1;
+    return MP_ENOMEM;
 }
 
 mp_unit_t *mp_run_unit (mp_run_t *self, uint64_t id)
@@ -161,8 +164,8 @@ int mp_run_add_event (mp_run_t *self, int kind, const char *test, uint64_t unit,
                       const void *data, size_t len)
 {
     if (mp_array_grow ((void **) &self->events, &self->cap_events, self->nevents + 1,
-                       sizeof *self->events) != 0)
-        return -1;
+                       sizeof *self->events) != MP_OK)
+        return MP_ENOMEM;
     mp_event_t *event = &self->events[self->nevents];
     memset (event, 0, sizeof *event);
     event->kind = kind;
@@ -172,13 +175,13 @@ int mp_run_add_event (mp_run_t *self, int kind, const char *test, uint64_t unit,
     if (!event->test || !event->data) {
         free (event->test);
         free (event->data);
-        return -1;
+        return MP_ENOMEM;
     }
     if (len)
         memcpy (event->data, data, len);
     event->len = len;
     self->nevents++;
-    return 0;
+    return MP_OK;
 }
 
 size_t mp_run_nevents (const mp_run_t *self)

@@ -81,23 +81,28 @@ void mp_run_destroy (mp_run_t **self_p);
 //  Copies the front end's pytest arguments. MP_OK or MP_ENOMEM.
 int mp_run_set_args (mp_run_t *self, const char *const *args, size_t nargs);
 
-//  Adds a planned unit (copies everything). Returns 0, or -1 with a reason.
+//  Adds a planned unit (copies everything). MP_OK, or with a reason in err: MP_ESTATE
+//  (no longer planning), MP_EINVAL (no tests, a unit id planned twice, a strategy the
+//  scheduler refuses) or MP_ENOMEM.
 int mp_run_add_unit (mp_run_t *self, uint64_t id, const char *group, int strategy,
                      const char *const *tests, size_t ntests, char *err, size_t errlen);
+//  The unit with this id; NULL when none.
 mp_unit_t *mp_run_unit (mp_run_t *self, uint64_t id);
-//  Unit by position in plan order.
+//  Unit by position in plan order; NULL past the last.
 mp_unit_t *mp_run_unit_at (mp_run_t *self, size_t index);
 size_t mp_run_nunits (const mp_run_t *self);
 
-//  Appends an event (copies); its sequence number is the new event count. 0 / -1.
+//  Appends an event (copies); its sequence number is the new event count. MP_OK or
+//  MP_ENOMEM.
 int mp_run_add_event (mp_run_t *self, int kind, const char *test, uint64_t unit,
                       const void *data, size_t len);
 size_t mp_run_nevents (const mp_run_t *self);
-//  Event by sequence number, 1 <= seq <= nevents.
+//  Event by sequence number, 1 <= seq <= nevents; NULL otherwise.
 const mp_event_t *mp_run_event (const mp_run_t *self, size_t seq);
 
 //  The unit a started unit process runs, by its sync-service owner name: bound when
-//  it announces itself, unbound when it is gone. NULL for a process not of this run.
+//  it announces itself, unbound when it is gone. Binding gives MP_OK, or MP_ESTATE when
+//  the owner is bound already. The lookup gives NULL for a process not of this run.
 int mp_run_bind_owner (mp_run_t *self, const char *owner, uint64_t unit);
 void mp_run_unbind_owner (mp_run_t *self, const char *owner);
 mp_unit_t *mp_run_owner_unit (mp_run_t *self, const char *owner);

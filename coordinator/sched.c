@@ -2,6 +2,7 @@
 #include "coordinator/sched.h"
 
 #include "../common/array.h"
+#include "../common/error.h"
 
 #include <assert.h>
 #include <stdbool.h>
@@ -57,14 +58,14 @@ struct mp_sched_t {
 static const char *s_strategy_names[] = {"free", "serial", "isolated_free", "isolated_serial"};
 
 int
-mp_strategy_parse (const char *name)
+mp_strategy_parse (const char *name, int *strategy)
 {
-    if (!name)
-        return -1;
-    for (int i = 0; i < 4; i++)
-        if (strcmp (name, s_strategy_names[i]) == 0)
-            return i;
-    return -1;
+    for (int i = 0; name && i < 4; i++)
+        if (strcmp (name, s_strategy_names[i]) == 0) {
+            *strategy = i;
+            return MP_OK;
+        }
+    return MP_EINVAL;
 }
 
 const char *
@@ -119,7 +120,7 @@ s_index_put (mp_sched_t *self, s_index_t *ix, uint64_t h, size_t pos,
         size_t cap = ix->cap ? ix->cap * 2 : 16;
         size_t *slots = calloc (cap, sizeof *slots);
         if (!slots)
-            return -1;
+            return MP_ENOMEM;
         for (size_t i = 0; i < ix->cap; i++) {
             if (!ix->slots[i])
                 continue;
@@ -137,7 +138,7 @@ s_index_put (mp_sched_t *self, s_index_t *ix, uint64_t h, size_t pos,
         j = (j + 1) & (ix->cap - 1);
     ix->slots[j] = pos + 1;
     ix->count++;
-    return 0;
+    return MP_OK;
 }
 
 static size_t
@@ -198,39 +199,47 @@ mp_sched_destroy (mp_sched_t **self_p)
     *self_p = NULL;
 }
 
-//  Finds or creates the group; S_NONE on no memory or an isolation mismatch.
-static size_t
-s_group_for (mp_sched_t *self, const char *name, bool isolated)
+//  Finds or creates the group, into *group. MP_OK, MP_EINVAL when it exists with the
+//  other isolation, or MP_ENOMEM.
+static int
+s_group_for (mp_sched_t *self, const char *name, bool isolated, size_t *group)
 {
     size_t g = s_find_group (self, name);
-    if (g != S_NONE)
-        return self->groups[g].isolated == isolated ? g : S_NONE;
+    if (g != S_NONE) {
+        if (self->groups[g].isolated != isolated)
+            return MP_EINVAL;
+        *group = g;
+        return MP_OK;
+    }
     if (mp_array_grow ((void **) &self->groups, &self->groups_cap, self->ngroups + 1,
                        sizeof *self->groups))
-        return S_NONE;
+        return MP_ENOMEM;
     char *copy = strdup (name);
     if (!copy)
-        return S_NONE;
+        return MP_ENOMEM;
     g = self->ngroups;
     self->groups[g] = (s_group_t) {.name = copy, .isolated = isolated, .first = self->nunits};
     if (s_index_put (self, &self->group_ix, s_hash_str (name), g, s_group_hash)) {
         free (copy);
-        return S_NONE;
+        return MP_ENOMEM;
     }
     self->ngroups++;
-    return g;
+    *group = g;
+    return MP_OK;
 }
 
 int
 mp_sched_add (mp_sched_t *self, uint64_t unit, const char *group, int strategy,
               size_t ntests)
 {
-    if (!self || self->sealed || !mp_strategy_name (strategy))
-        return -1;
+    if (!self || !mp_strategy_name (strategy))
+        return MP_EINVAL;
+    if (self->sealed)
+        return MP_ESTATE;
     if (!group)
         group = "";
     if (s_find_unit (self, unit) != S_NONE)
-        return -1;
+        return MP_EINVAL;
     //  The ungrouped tests never hold a barrier, whatever they name.
     bool isolated = group[0] != '\0' && (strategy == MP_STRATEGY_ISOLATED_FREE
                                          || strategy == MP_STRATEGY_ISOLATED_SERIAL);
@@ -240,19 +249,20 @@ mp_sched_add (mp_sched_t *self, uint64_t unit, const char *group, int strategy,
                           sizeof *self->queue)
         || mp_array_grow ((void **) &self->scratch, &self->scratch_cap, self->nunits + 1,
                           sizeof *self->scratch))
-        return -1;
-    size_t g = s_group_for (self, group, isolated);
-    if (g == S_NONE)
-        return -1;
+        return MP_ENOMEM;
+    size_t g;
+    int rc = s_group_for (self, group, isolated, &g);
+    if (rc != MP_OK)
+        return rc;
     size_t pos = self->nunits;
     self->units[pos] = (s_unit_t) {.id = unit, .group = g, .ntests = ntests, .plan = pos,
                                    .strategy = strategy, .state = MP_UNIT_QUEUED};
     if (s_index_put (self, &self->unit_ix, s_hash_u64 (unit), pos, s_unit_hash))
-        return -1;
+        return MP_ENOMEM;
     self->queue[1 + pos] = pos;
     self->nunits++;
     self->groups[g].queued++;
-    return 0;
+    return MP_OK;
 }
 
 //  True when unit a goes before unit b in the queue.
@@ -372,60 +382,71 @@ s_check_barrier (mp_sched_t *self)
         self->active = S_NONE;
 }
 
-//  The position of a unit that holds a slot (sent or running), or S_NONE.
-static size_t
-s_find_holder (const mp_sched_t *self, uint64_t unit)
+//  The position of a unit that holds a slot (sent or running), into *pos. MP_OK,
+//  MP_ENOENT for a unit it does not know, or MP_ESTATE when the unit holds none.
+static int
+s_find_holder (const mp_sched_t *self, uint64_t unit, size_t *pos)
 {
-    size_t pos = self ? s_find_unit (self, unit) : S_NONE;
-    if (pos == S_NONE
-        || (self->units[pos].state != MP_UNIT_SENT && self->units[pos].state != MP_UNIT_RUNNING))
-        return S_NONE;
-    return pos;
+    size_t at = self ? s_find_unit (self, unit) : S_NONE;
+    if (at == S_NONE)
+        return MP_ENOENT;
+    if (self->units[at].state != MP_UNIT_SENT && self->units[at].state != MP_UNIT_RUNNING)
+        return MP_ESTATE;
+    *pos = at;
+    return MP_OK;
 }
 
 int
 mp_sched_started (mp_sched_t *self, uint64_t unit)
 {
     size_t pos = self ? s_find_unit (self, unit) : S_NONE;
-    if (pos == S_NONE || self->units[pos].state != MP_UNIT_SENT)
-        return -1;
+    if (pos == S_NONE)
+        return MP_ENOENT;
+    if (self->units[pos].state != MP_UNIT_SENT)
+        return MP_ESTATE;
     self->units[pos].state = MP_UNIT_RUNNING;
-    return 0;
+    return MP_OK;
 }
 
 int
-mp_sched_state (const mp_sched_t *self, uint64_t unit)
+mp_sched_state (const mp_sched_t *self, uint64_t unit, int *state)
 {
     size_t pos = self ? s_find_unit (self, unit) : S_NONE;
-    return pos == S_NONE ? -1 : (int) self->units[pos].state;
+    if (pos == S_NONE)
+        return MP_ENOENT;
+    *state = (int) self->units[pos].state;
+    return MP_OK;
 }
 
 int
 mp_sched_holds_slot (const mp_sched_t *self, uint64_t unit)
 {
-    return s_find_holder (self, unit) != S_NONE;
+    size_t pos;
+    return s_find_holder (self, unit, &pos) == MP_OK;
 }
 
 int
 mp_sched_finish (mp_sched_t *self, uint64_t unit)
 {
-    size_t pos = s_find_holder (self, unit);
-    if (pos == S_NONE)
-        return -1;
+    size_t pos;
+    int rc = s_find_holder (self, unit, &pos);
+    if (rc != MP_OK)
+        return rc;
     s_unit_t *u = &self->units[pos];
     u->state = MP_UNIT_DONE;
     self->groups[u->group].running--;
     self->nrunning--;
     s_check_barrier (self);
-    return 0;
+    return MP_OK;
 }
 
 int
 mp_sched_requeue (mp_sched_t *self, uint64_t unit)
 {
-    size_t pos = s_find_holder (self, unit);
-    if (pos == S_NONE)
-        return -1;
+    size_t pos;
+    int rc = s_find_holder (self, unit, &pos);
+    if (rc != MP_OK)
+        return rc;
     //  qhead is 1 + started - requeued, and this unit is among the started ones
     //  not yet back, so the slot in front is always free.
     assert (self->qhead > 0);
@@ -440,7 +461,7 @@ mp_sched_requeue (mp_sched_t *self, uint64_t unit)
     //  group waits at the head for every slot to drain, as on its first start.
     if (self->active == u->group && g->running == 0)
         self->active = S_NONE;
-    return 0;
+    return MP_OK;
 }
 
 size_t

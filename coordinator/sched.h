@@ -20,8 +20,9 @@ typedef enum {
     MP_STRATEGY_ISOLATED_SERIAL = 3
 } mp_strategy_t;
 
-//  Parses "free", "serial", "isolated_free", "isolated_serial"; -1 when unknown.
-int mp_strategy_parse (const char *name);
+//  Parses "free", "serial", "isolated_free", "isolated_serial" into *strategy. MP_OK, or
+//  MP_EINVAL when unknown.
+int mp_strategy_parse (const char *name, int *strategy);
 const char *mp_strategy_name (int strategy); //  NULL when out of range
 
 //  A unit's life, which the scheduler alone changes: queued, then sent to an agent,
@@ -37,30 +38,34 @@ typedef enum {
 
 typedef struct mp_sched_t mp_sched_t;
 
+//  NULL on no memory.
 mp_sched_t *mp_sched_new (void);
 void mp_sched_destroy (mp_sched_t **self_p);
 
 //  Adds a unit before sealing. group may be "" for ungrouped tests. Unit ids are
-//  the caller's and must be unique. Returns 0, or -1 (bad strategy, duplicate id,
-//  already sealed, no memory).
+//  the caller's and must be unique. MP_OK, MP_EINVAL (bad strategy, duplicate id, a
+//  group named before with the other isolation), MP_ESTATE (already sealed) or
+//  MP_ENOMEM.
 int mp_sched_add (mp_sched_t *self, uint64_t unit, const char *group, int strategy,
                   size_t ntests);
 //  Fixes the order; no more units may be added.
 void mp_sched_seal (mp_sched_t *self);
 
-//  The next unit that may start now, given busy slots everywhere. Returns 1 and the
-//  unit in *unit (now sent), or 0 when none may start now.
+//  The next unit that may start now, given busy slots everywhere: 1 when there is one,
+//  with the unit in *unit (now sent); 0 when none may start now (not a failure).
 int mp_sched_next (mp_sched_t *self, size_t busy, uint64_t *unit);
-//  A sent unit's process announced itself. Returns 0, or -1 when it was not sent.
+//  A sent unit's process announced itself. MP_OK, MP_ENOENT for an unknown unit, or
+//  MP_ESTATE when it was not sent.
 int mp_sched_started (mp_sched_t *self, uint64_t unit);
 //  A sent or running unit ended (whatever its result): it gives back its slot.
-//  Returns 0, or -1 when it held none.
+//  MP_OK, MP_ENOENT for an unknown unit, or MP_ESTATE when it held none.
 int mp_sched_finish (mp_sched_t *self, uint64_t unit);
 //  A sent or running unit goes back to the front of the queue (its agent vanished).
-//  Returns 0, or -1 when it held no slot.
+//  MP_OK, MP_ENOENT for an unknown unit, or MP_ESTATE when it held no slot.
 int mp_sched_requeue (mp_sched_t *self, uint64_t unit);
-//  The unit's state (mp_unit_state_t), or -1 for a unit it does not know.
-int mp_sched_state (const mp_sched_t *self, uint64_t unit);
+//  The unit's state (mp_unit_state_t) into *state. MP_OK, or MP_ENOENT for a unit it
+//  does not know.
+int mp_sched_state (const mp_sched_t *self, uint64_t unit, int *state);
 //  1 when the unit holds a slot: sent or running.
 int mp_sched_holds_slot (const mp_sched_t *self, uint64_t unit);
 //  Drops every queued unit; returns how many were dropped. Sent and running ones

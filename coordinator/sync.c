@@ -204,7 +204,7 @@ s_board_rebuild (mp_sync_t *self, size_t cap)
         free (entries);
         free (fen);
         free (slots);
-        return -1;
+        return MP_ENOMEM;
     }
     size_t n = 0, mask = 2 * cap - 1;
     for (size_t i = 0; i < self->used; i++) {
@@ -234,7 +234,7 @@ s_board_rebuild (mp_sync_t *self, size_t cap)
     self->slots = slots;
     self->cap = cap;
     self->used = n;
-    return 0;
+    return MP_OK;
 }
 
 static void *
@@ -251,17 +251,17 @@ mp_sync_board_set (mp_sync_t *self, const void *key, size_t klen, const void *va
                    size_t vlen)
 {
     if (!self || (!key && klen) || (!val && vlen))
-        return -1;
+        return MP_EINVAL;
     char *vcopy = s_memdup (val, vlen);
     if (!vcopy)
-        return -1;
+        return MP_ENOMEM;
     size_t pos = s_board_find (self, key, klen, NULL);
     if (pos != S_NONE) {
         //  a re-set key keeps its place, as a dict does
         free (self->entries[pos].val);
         self->entries[pos].val = vcopy;
         self->entries[pos].vlen = vlen;
-        return 0;
+        return MP_OK;
     }
     char *kcopy = s_memdup (key, klen);
     if (!kcopy)
@@ -285,13 +285,13 @@ mp_sync_board_set (mp_sync_t *self, const void *key, size_t klen, const void *va
         j = (j + 1) & mask;
     self->slots[j] = pos + 1;
     self->nlive++;
-    return 0;
+    return MP_OK;
 
 fail_key:
     free (kcopy);
 fail_val:
     free (vcopy);
-    return -1;
+    return MP_ENOMEM;
 }
 
 int
@@ -404,11 +404,11 @@ s_lock_drop_if_idle (mp_sync_t *self, size_t i)
 
 int
 mp_sync_lock_acquire (mp_sync_t *self, const char *name, const char *owner,
-                      uint64_t token, char *err, size_t errlen)
+                      uint64_t token, int *granted, char *err, size_t errlen)
 {
-    if (!self || !name || !owner) {
+    if (!self || !name || !owner || !granted) {
         mp_set_error (err, errlen, "lock acquire needs a lock name and an owner");
-        return -1;
+        return MP_EINVAL;
     }
     size_t i = s_lock_index (self, name);
     if (i == S_NONE && (i = s_lock_create (self, name)) == S_NONE)
@@ -416,12 +416,12 @@ mp_sync_lock_acquire (mp_sync_t *self, const char *name, const char *owner,
     s_lock_t *lock = self->locks[i];
     if (lock->holder && strcmp (lock->holder, owner) == 0) {
         mp_set_error (err, errlen, "lock %s is already held by %s", name, owner);
-        return -1;
+        return MP_ESTATE;
     }
     for (size_t w = 0; w < lock->nwait; w++) {
         if (strcmp (lock->waiters[w].owner, owner) == 0) {
             mp_set_error (err, errlen, "%s already waits for lock %s", owner, name);
-            return -1;
+            return MP_ESTATE;
         }
     }
     char *copy = strdup (owner);
@@ -429,7 +429,8 @@ mp_sync_lock_acquire (mp_sync_t *self, const char *name, const char *owner,
         goto nomem_drop;
     if (!lock->holder) {
         lock->holder = copy;
-        return 1;
+        *granted = 1;
+        return MP_OK;
     }
     if (mp_array_grow ((void **) &lock->waiters, &lock->wcap, lock->nwait + 1,
                        sizeof *lock->waiters)) {
@@ -437,13 +438,14 @@ mp_sync_lock_acquire (mp_sync_t *self, const char *name, const char *owner,
         goto nomem_drop;
     }
     lock->waiters[lock->nwait++] = (s_waiter_t) {.owner = copy, .token = token};
-    return 0;
+    *granted = 0;
+    return MP_OK;
 
 nomem_drop:
     s_lock_drop_if_idle (self, i);
 nomem:
     mp_set_error (err, errlen, "lock %s: out of memory", name);
-    return -1;
+    return MP_ENOMEM;
 }
 
 //  The holder lets go: the first waiter, if any, becomes holder and is told.
@@ -472,16 +474,16 @@ mp_sync_lock_release (mp_sync_t *self, const char *name, const char *owner, char
 {
     if (!self || !name || !owner) {
         mp_set_error (err, errlen, "lock release needs a lock name and an owner");
-        return -1;
+        return MP_EINVAL;
     }
     size_t i = s_lock_index (self, name);
     if (i == S_NONE || !self->locks[i]->holder
         || strcmp (self->locks[i]->holder, owner) != 0) {
         mp_set_error (err, errlen, "lock %s is not held by %s", name, owner);
-        return -1;
+        return MP_ESTATE;
     }
     s_lock_pass (self, i);
-    return 0;
+    return MP_OK;
 }
 
 int
@@ -534,8 +536,8 @@ s_trail_drop_if_idle (mp_sync_t *self, size_t i)
 }
 
 static int
-s_trail_start (mp_sync_t *self, const char *name, const char *owner, char *err,
-               size_t errlen)
+s_trail_start (mp_sync_t *self, const char *name, const char *owner, int *first,
+               char *err, size_t errlen)
 {
     size_t i = s_trail_index (self, name);
     if (i == S_NONE) {
@@ -567,21 +569,22 @@ s_trail_start (mp_sync_t *self, const char *name, const char *owner, char *err,
         trail->cons[c] = (s_consumer_t) {.owner = copy, .n = 0};
     }
     trail->cons[c].n++;
-    return trail->count++ == 0;
+    *first = trail->count++ == 0;
+    return MP_OK;
 
 nomem:
     mp_set_error (err, errlen, "trail %s: out of memory", name);
-    return -1;
+    return MP_ENOMEM;
 }
 
 static int
-s_trail_finish (mp_sync_t *self, const char *name, const char *owner, char *err,
-                size_t errlen)
+s_trail_finish (mp_sync_t *self, const char *name, const char *owner, int *last,
+                char *err, size_t errlen)
 {
     size_t i = s_trail_index (self, name);
     if (i == S_NONE || self->trails[i]->count == 0) {
         mp_set_error (err, errlen, "trail %s: finish without a matching start", name);
-        return -1;
+        return MP_EINVAL;
     }
     s_trail_t *trail = self->trails[i];
     //  a finish from an owner with no start of its own still counts, as in the
@@ -589,27 +592,30 @@ s_trail_finish (mp_sync_t *self, const char *name, const char *owner, char *err,
     size_t c = s_consumer_index (trail, owner);
     if (c != S_NONE && --trail->cons[c].n == 0)
         s_consumer_remove (trail, c);
-    if (--trail->count > 0)
-        return 0;
+    if (--trail->count > 0) {
+        *last = 0;
+        return MP_OK;
+    }
     s_trail_drop_if_idle (self, i);
-    return 1;
+    *last = 1;
+    return MP_OK;
 }
 
 int
 mp_sync_trail (mp_sync_t *self, const char *name, const char *state, const char *owner,
-               char *err, size_t errlen)
+               int *first_or_last, char *err, size_t errlen)
 {
-    if (!self || !name || !owner) {
+    if (!self || !name || !owner || !first_or_last) {
         mp_set_error (err, errlen, "trail needs a name and an owner");
-        return -1;
+        return MP_EINVAL;
     }
     if (state && strcmp (state, "start") == 0)
-        return s_trail_start (self, name, owner, err, errlen);
+        return s_trail_start (self, name, owner, first_or_last, err, errlen);
     if (state && strcmp (state, "finish") == 0)
-        return s_trail_finish (self, name, owner, err, errlen);
+        return s_trail_finish (self, name, owner, first_or_last, err, errlen);
     mp_set_error (err, errlen, "trail %s: unknown state '%s' (expected 'start' or 'finish')",
-             name, state ? state : "(none)");
-    return -1;
+                  name, state ? state : "(none)");
+    return MP_EINVAL;
 }
 
 size_t

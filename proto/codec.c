@@ -19,12 +19,12 @@ const mp_limits_t mp_limits_default = {
 static int s_pack_str (msgpack_packer *pk, const char *s)
 {
     size_t len = strlen (s);
-    return msgpack_pack_str (pk, len) || msgpack_pack_str_body (pk, s, len) ? -1 : 0;
+    return msgpack_pack_str (pk, len) || msgpack_pack_str_body (pk, s, len) ? MP_ENOMEM : MP_OK;
 }
 
 static int s_pack_bin (msgpack_packer *pk, const void *data, size_t len)
 {
-    return msgpack_pack_bin (pk, len) || msgpack_pack_bin_body (pk, data, len) ? -1 : 0;
+    return msgpack_pack_bin (pk, len) || msgpack_pack_bin_body (pk, data, len) ? MP_ENOMEM : MP_OK;
 }
 
 static int s_pack_header (msgpack_packer *pk, const mp_msg_t *msg)
@@ -36,15 +36,15 @@ static int s_pack_header (msgpack_packer *pk, const mp_msg_t *msg)
         || msgpack_pack_uint64 (pk, (uint64_t) mp_msg_type (msg))
         || msgpack_pack_uint64 (pk, mp_msg_reqid (msg)) || s_pack_str (pk, mp_msg_from (msg))
         || s_pack_str (pk, mp_msg_to (msg)) || msgpack_pack_uint64 (pk, ts))
-        return -1;
-    return 0;
+        return MP_ENOMEM;
+    return MP_OK;
 }
 
 static int s_pack_list (msgpack_packer *pk, const mp_msg_t *msg, size_t field, char kind)
 {
     size_t count = mp_msg_count (msg, field);
     if (msgpack_pack_array (pk, count))
-        return -1;
+        return MP_ENOMEM;
     for (size_t i = 0; i < count; i++) {
         int rc;
         size_t len;
@@ -58,9 +58,9 @@ static int s_pack_list (msgpack_packer *pk, const mp_msg_t *msg, size_t field, c
         else
             rc = msgpack_pack_uint64 (pk, mp_msg_u64_at (msg, field, i));
         if (rc)
-            return -1;
+            return MP_ENOMEM;
     }
-    return 0;
+    return MP_OK;
 }
 
 static int s_pack_body (msgpack_packer *pk, const mp_msg_t *msg)
@@ -68,7 +68,7 @@ static int s_pack_body (msgpack_packer *pk, const mp_msg_t *msg)
     const char *schema = mp_msg_schema (mp_msg_type (msg));
     size_t nfields = strlen (schema);
     if (msgpack_pack_array (pk, nfields))
-        return -1;
+        return MP_ENOMEM;
     for (size_t i = 0; i < nfields; i++) {
         int rc;
         size_t len;
@@ -84,9 +84,9 @@ static int s_pack_body (msgpack_packer *pk, const mp_msg_t *msg)
         default: rc = s_pack_list (pk, msg, i, schema[i]);
         }
         if (rc)
-            return -1;
+            return MP_ENOMEM;
     }
-    return 0;
+    return MP_OK;
 }
 
 int mp_codec_encode (const mp_msg_t *msg, const mp_key_t *key, mp_frames_t *frames,
@@ -94,17 +94,18 @@ int mp_codec_encode (const mp_msg_t *msg, const mp_key_t *key, mp_frames_t *fram
 {
     if (!msg || !key || !frames) {
         mp_set_error (err, errlen, "encode needs a message, a key and frames");
-        return -1;
+        return MP_EINVAL;
     }
     if (!mp_msg_complete (msg)) {
         mp_set_error (err, errlen, "message %s is incomplete: %zu of %zu fields",
                       mp_msg_name (mp_msg_type (msg)), mp_msg_nfields (msg),
                       strlen (mp_msg_schema (mp_msg_type (msg))));
-        return -1;
+        return MP_EINVAL;
     }
     msgpack_sbuffer head, body;
     msgpack_sbuffer_init (&head);
     msgpack_sbuffer_init (&body);
+    int rc = MP_ENOMEM;
     msgpack_packer pk;
     msgpack_packer_init (&pk, &head, msgpack_sbuffer_write);
     if (s_pack_header (&pk, msg) != 0)
@@ -113,7 +114,7 @@ int mp_codec_encode (const mp_msg_t *msg, const mp_key_t *key, mp_frames_t *fram
     if (s_pack_body (&pk, msg) != 0)
         goto nomem;
     uint8_t mac[MP_MAC_LEN];
-    if (mp_hmac (key, head.data, head.size, body.data, body.size, mac) != 0) {
+    if ((rc = mp_hmac (key, head.data, head.size, body.data, body.size, mac)) != MP_OK) {
         mp_set_error (err, errlen, "cannot compute the hmac");
         goto destroy;
     }
@@ -122,14 +123,14 @@ int mp_codec_encode (const mp_msg_t *msg, const mp_key_t *key, mp_frames_t *fram
     frames->body_len = body.size;
     frames->body = (uint8_t *) msgpack_sbuffer_release (&body);
     memcpy (frames->mac, mac, MP_MAC_LEN);
-    return 0;
+    return MP_OK;
 
 nomem:
     mp_set_error (err, errlen, "out of memory encoding %s", mp_msg_name (mp_msg_type (msg)));
 destroy:
     msgpack_sbuffer_destroy (&head);
     msgpack_sbuffer_destroy (&body);
-    return -1;
+    return rc;
 }
 
 void mp_frames_clear (mp_frames_t *frames)

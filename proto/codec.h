@@ -37,17 +37,17 @@ typedef struct {
 
 //  Encodes a complete message into frames (owned by frames; release with
 //  mp_frames_clear). Stamps the timestamp when the message has none.
-//  Returns 0, or -1 with a reason in err.
+//  MP_OK, or with a reason in err: MP_EINVAL (no message, key or frames, or an incomplete
+//  message), MP_ENOMEM, or what mp_hmac returns.
 int mp_codec_encode (const mp_msg_t *msg, const mp_key_t *key, mp_frames_t *frames,
                      char *err, size_t errlen);
 void mp_frames_clear (mp_frames_t *frames);
 
-//  Decodes and authenticates three frames. Returns a new message owned by the caller,
-//  or NULL with a reason in err and, when code is not NULL, an mp_err_t in *code
-//  (MP_EAUTH bad MAC, MP_ETOOBIG over a limit, MP_ESTALE timestamp, MP_EPROTO other).
-mp_msg_t *mp_codec_decode (const void *header, size_t header_len, const void *body,
-                           size_t body_len, const void *mac, size_t mac_len,
-                           const mp_key_t *key, const mp_limits_t *limits, int *code,
-                           char *err, size_t errlen);
+//  Decodes and authenticates three frames. MP_OK and a new message owned by the caller
+//  in *msg_p, or with a reason in err: MP_EAUTH bad MAC, MP_ETOOBIG over a limit,
+//  MP_ESTALE timestamp, MP_EINVAL no key or msg_p, MP_ENOMEM, MP_EPROTO anything else.
+int mp_codec_decode (const void *header, size_t header_len, const void *body,
+                     size_t body_len, const void *mac, size_t mac_len, const mp_key_t *key,
+                     const mp_limits_t *limits, mp_msg_t **msg_p, char *err, size_t errlen);
 
 #endif

@@ -8,7 +8,6 @@
 
 #include <limits.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include <msgpack.h>
@@ -27,15 +26,10 @@ static int s_fail (const s_where_t *w, int code, const char *fmt, ...)
 
 static int s_fail (const s_where_t *w, int code, const char *fmt, ...)
 {
-    char where[96], what[160], item[32] = "";
-    mp_scan_where (where, sizeof where, w->spec, w->field);
-    if (w->item >= 0)
-        snprintf (item, sizeof item, ", item %ld", w->item);
     va_list args;
     va_start (args, fmt);
-    vsnprintf (what, sizeof what, fmt, args);
+    code = mp_scan_vfail (w->spec, w->field, w->item, code, w->err, w->errlen, fmt, args);
     va_end (args);
-    mp_set_error (w->err, w->errlen, "%s%s: %s", where, item, what);
     return code;
 }
 
@@ -280,52 +274,45 @@ static int s_decode_body (mp_msg_t *msg, const void *buf, size_t len,
     return rc;
 }
 
-mp_msg_t *mp_codec_decode (const void *header, size_t header_len, const void *body,
-                           size_t body_len, const void *mac, size_t mac_len,
-                           const mp_key_t *key, const mp_limits_t *limits, int *code,
-                           char *err, size_t errlen)
+int mp_codec_decode (const void *header, size_t header_len, const void *body,
+                     size_t body_len, const void *mac, size_t mac_len, const mp_key_t *key,
+                     const mp_limits_t *limits, mp_msg_t **msg_p, char *err, size_t errlen)
 {
-    int unused;
-    if (!code)
-        code = &unused;
     if (!limits)
         limits = &mp_limits_default;
-    if (!key) {
-        *code = MP_EINVAL;
-        mp_set_error (err, errlen, "decode needs a key");
-        return NULL;
+    if (!key || !msg_p) {
+        mp_set_error (err, errlen, "decode needs a key and a place for the message");
+        return MP_EINVAL;
     }
     if ((!header && header_len) || (!body && body_len)) {
-        *code = MP_EPROTO;
         mp_set_error (err, errlen, "frame without data");
-        return NULL;
+        return MP_EPROTO;
     }
     if (header_len > limits->max_header || body_len > limits->max_body) {
-        *code = MP_ETOOBIG;
         mp_set_error (err, errlen, "%s of %zu bytes, limit %zu",
                       header_len > limits->max_header ? "header" : "body",
                       header_len > limits->max_header ? header_len : body_len,
                       header_len > limits->max_header ? limits->max_header
                                                       : limits->max_body);
-        return NULL;
+        return MP_ETOOBIG;
     }
     if (!mac || mac_len != MP_MAC_LEN) {
-        *code = MP_EAUTH;
         mp_set_error (err, errlen, "mac of %zu bytes, expected %d", mac ? mac_len : 0,
                       MP_MAC_LEN);
-        return NULL;
+        return MP_EAUTH;
     }
     if (!mp_hmac_verify (key, header, header_len, body, body_len, mac, mac_len)) {
-        *code = MP_EAUTH;
         mp_set_error (err, errlen, "mac does not match: wrong key or altered frames");
-        return NULL;
+        return MP_EAUTH;
     }
     mp_msg_t *msg = NULL;
     int rc = s_decode_header (header, header_len, limits, &msg, err, errlen);
     if (rc == MP_OK)
         rc = s_decode_body (msg, body, body_len, limits, err, errlen);
-    if (rc != MP_OK)
+    if (rc != MP_OK) {
         mp_msg_destroy (&msg);
-    *code = rc;
-    return msg;
+        return rc;
+    }
+    *msg_p = msg;
+    return MP_OK;
 }

@@ -145,18 +145,18 @@ int mp_msg_is_sync_request (int type)
 static int s_buf_set (s_buf_t *buf, const void *data, size_t len)
 {
     if (!data && len)
-        return -1;
+        return MP_EINVAL;
     if (len == SIZE_MAX)
-        return -1;
+        return MP_ENOMEM;
     uint8_t *copy = malloc (len + 1);
     if (!copy)
-        return -1;
+        return MP_ENOMEM;
     if (len)
         memcpy (copy, data, len);
     copy[len] = 0;
     buf->data = copy;
     buf->len = len;
-    return 0;
+    return MP_OK;
 }
 
 static void s_field_clear (s_field_t *field)
@@ -227,11 +227,12 @@ void mp_msg_set_reqid (mp_msg_t *self, uint64_t reqid)
 static int s_set_name (char **slot, const char *name, size_t len)
 {
     s_buf_t buf;
-    if (s_buf_set (&buf, name ? name : "", name ? len : 0) != 0)
-        return -1;
+    int rc = s_buf_set (&buf, name ? name : "", name ? len : 0);
+    if (rc != MP_OK)
+        return rc;
     free (*slot);
     *slot = (char *) buf.data;
-    return 0;
+    return MP_OK;
 }
 
 const char *mp_msg_from (const mp_msg_t *self)
@@ -241,12 +242,12 @@ const char *mp_msg_from (const mp_msg_t *self)
 
 int mp_msg_set_from (mp_msg_t *self, const char *from)
 {
-    return self ? s_set_name (&self->from, from, from ? strlen (from) : 0) : -1;
+    return self ? s_set_name (&self->from, from, from ? strlen (from) : 0) : MP_EINVAL;
 }
 
 int mp_msg_set_fromn (mp_msg_t *self, const char *from, size_t len)
 {
-    return self ? s_set_name (&self->from, from, len) : -1;
+    return self ? s_set_name (&self->from, from, len) : MP_EINVAL;
 }
 
 const char *mp_msg_to (const mp_msg_t *self)
@@ -256,12 +257,12 @@ const char *mp_msg_to (const mp_msg_t *self)
 
 int mp_msg_set_to (mp_msg_t *self, const char *to)
 {
-    return self ? s_set_name (&self->to, to, to ? strlen (to) : 0) : -1;
+    return self ? s_set_name (&self->to, to, to ? strlen (to) : 0) : MP_EINVAL;
 }
 
 int mp_msg_set_ton (mp_msg_t *self, const char *to, size_t len)
 {
-    return self ? s_set_name (&self->to, to, len) : -1;
+    return self ? s_set_name (&self->to, to, len) : MP_EINVAL;
 }
 
 uint64_t mp_msg_ts (const mp_msg_t *self)
@@ -287,37 +288,40 @@ int mp_msg_add_u64 (mp_msg_t *self, uint64_t value)
 {
     s_field_t *field = s_next (self, 'u');
     if (!field)
-        return -1;
+        return MP_EINVAL;
     field->kind = 'u';
     field->u = value;
     self->nfields++;
-    return 0;
+    return MP_OK;
 }
 
 int mp_msg_add_i64 (mp_msg_t *self, int64_t value)
 {
     s_field_t *field = s_next (self, 'i');
     if (!field)
-        return -1;
+        return MP_EINVAL;
     field->kind = 'i';
     field->i = value;
     self->nfields++;
-    return 0;
+    return MP_OK;
 }
 
 static int s_add_buf (mp_msg_t *self, char kind, const void *data, size_t len)
 {
     s_field_t *field = s_next (self, kind);
-    if (!field || s_buf_set (&field->buf, data, len) != 0)
-        return -1;
+    if (!field)
+        return MP_EINVAL;
+    int rc = s_buf_set (&field->buf, data, len);
+    if (rc != MP_OK)
+        return rc;
     field->kind = kind;
     self->nfields++;
-    return 0;
+    return MP_OK;
 }
 
 int mp_msg_add_str (mp_msg_t *self, const char *value)
 {
-    return value ? s_add_buf (self, 's', value, strlen (value)) : -1;
+    return value ? s_add_buf (self, 's', value, strlen (value)) : MP_EINVAL;
 }
 
 int mp_msg_add_strn (mp_msg_t *self, const char *value, size_t len)
@@ -333,55 +337,59 @@ int mp_msg_add_bin (mp_msg_t *self, const void *data, size_t len)
 int mp_msg_add_list (mp_msg_t *self)
 {
     if (!self || self->nfields >= self->nschema)
-        return -1;
+        return MP_EINVAL;
     char kind = self->schema[self->nfields];
     if (kind != 'S' && kind != 'B' && kind != 'U')
-        return -1;
+        return MP_EINVAL;
     s_field_t *field = &self->fields[self->nfields];
     field->kind = kind;
     field->list.items = NULL;
     field->list.view = NULL;
     field->list.count = field->list.cap = 0;
     self->nfields++;
-    return 0;
+    return MP_OK;
 }
 
-//  Room for one more element in the last field, a list of kind; NULL otherwise.
-static s_field_t *s_list_grow (mp_msg_t *self, char kind, size_t item_size)
+//  Room for one more element in the last field, a list of kind, into *field_p. MP_OK,
+//  MP_EINVAL when the last field is not such a list, or MP_ENOMEM.
+static int s_list_grow (mp_msg_t *self, char kind, size_t item_size, s_field_t **field_p)
 {
     if (!self || self->nfields == 0)
-        return NULL;
+        return MP_EINVAL;
     s_field_t *field = &self->fields[self->nfields - 1];
     if (field->kind != kind)
-        return NULL;
+        return MP_EINVAL;
     if (field->list.count == field->list.cap) {
         size_t cap = field->list.cap ? field->list.cap * 2 : 8;
         if (cap < field->list.cap || cap > SIZE_MAX / item_size)
-            return NULL;
+            return MP_ENOMEM;
         void *items = realloc (field->list.items, cap * item_size);
         if (!items)
-            return NULL;
+            return MP_ENOMEM;
         field->list.items = items;
         field->list.cap = cap;
     }
-    return field;
+    *field_p = field;
+    return MP_OK;
 }
 
 static int s_push_buf (mp_msg_t *self, char kind, const void *data, size_t len)
 {
-    s_field_t *field = s_list_grow (self, kind, sizeof (s_buf_t));
-    if (!field)
-        return -1;
+    s_field_t *field;
+    int rc = s_list_grow (self, kind, sizeof (s_buf_t), &field);
+    if (rc != MP_OK)
+        return rc;
     s_buf_t *items = field->list.items;
-    if (s_buf_set (&items[field->list.count], data, len) != 0)
-        return -1;
+    rc = s_buf_set (&items[field->list.count], data, len);
+    if (rc != MP_OK)
+        return rc;
     field->list.count++;
-    return 0;
+    return MP_OK;
 }
 
 int mp_msg_push_str (mp_msg_t *self, const char *value)
 {
-    return value ? s_push_buf (self, 'S', value, strlen (value)) : -1;
+    return value ? s_push_buf (self, 'S', value, strlen (value)) : MP_EINVAL;
 }
 
 int mp_msg_push_strn (mp_msg_t *self, const char *value, size_t len)
@@ -396,12 +404,13 @@ int mp_msg_push_bin (mp_msg_t *self, const void *data, size_t len)
 
 int mp_msg_push_u64 (mp_msg_t *self, uint64_t value)
 {
-    s_field_t *field = s_list_grow (self, 'U', sizeof (uint64_t));
-    if (!field)
-        return -1;
+    s_field_t *field;
+    int rc = s_list_grow (self, 'U', sizeof (uint64_t), &field);
+    if (rc != MP_OK)
+        return rc;
     uint64_t *items = field->list.items;
     items[field->list.count++] = value;
-    return 0;
+    return MP_OK;
 }
 
 size_t mp_msg_nfields (const mp_msg_t *self)
@@ -661,26 +670,26 @@ int mp_msg_authorise (const mp_msg_t *self, const mp_principal_t *who, char *err
     return MP_OK;
 }
 
-//  The index of a named field of the message's type, or -1.
-static int s_field_index (const mp_msg_t *self, const char *field)
+//  The index of a named field of the message's type; SIZE_MAX when it has none.
+static size_t s_field_index (const mp_msg_t *self, const char *field)
 {
     const mp_msg_spec_t *spec = self ? mp_msg_spec (self->type) : NULL;
     for (size_t i = 0; spec && field && i < spec->nfields; i++)
         if (strcmp (spec->fields[i], field) == 0)
-            return (int) i;
-    return -1;
+            return i;
+    return SIZE_MAX;
 }
 
 const void *mp_msg_bytes_named (const mp_msg_t *self, const char *field, size_t *len)
 {
-    int index = s_field_index (self, field);
+    size_t index = s_field_index (self, field);
     if (len)
         *len = 0;
-    return index < 0 ? NULL : mp_msg_bin (self, (size_t) index, len);
+    return index == SIZE_MAX ? NULL : mp_msg_bin (self, index, len);
 }
 
 const char *mp_msg_str_named (const mp_msg_t *self, const char *field)
 {
-    int index = s_field_index (self, field);
-    return index < 0 ? NULL : mp_msg_str (self, (size_t) index);
+    size_t index = s_field_index (self, field);
+    return index == SIZE_MAX ? NULL : mp_msg_str (self, index);
 }

@@ -104,17 +104,18 @@ const char *mp_role_name (unsigned role);
 
 typedef struct mp_msg_t mp_msg_t;
 
-//  A new, empty message of a known type (NULL otherwise). Fields are then added in
-//  schema order with the mp_msg_add_* functions.
+//  A new, empty message of a known type; NULL when the type is unknown or on no memory.
+//  Fields are then added in schema order with the mp_msg_add_* functions.
 mp_msg_t *mp_msg_new (int type);
 void mp_msg_destroy (mp_msg_t **self_p);
-//  Deep copy.
+//  Deep copy; NULL on no memory.
 mp_msg_t *mp_msg_dup (const mp_msg_t *self);
 
 int mp_msg_type (const mp_msg_t *self);
 uint64_t mp_msg_reqid (const mp_msg_t *self);
 void mp_msg_set_reqid (mp_msg_t *self, uint64_t reqid);
 //  Sender and recipient names ("" when unset); the message keeps its own copies.
+//  Setting one gives MP_OK, MP_EINVAL without a message, or MP_ENOMEM.
 const char *mp_msg_from (const mp_msg_t *self);
 int mp_msg_set_from (mp_msg_t *self, const char *from);
 const char *mp_msg_to (const mp_msg_t *self);
@@ -123,8 +124,8 @@ int mp_msg_set_to (mp_msg_t *self, const char *to);
 uint64_t mp_msg_ts (const mp_msg_t *self);
 void mp_msg_set_ts (mp_msg_t *self, uint64_t ts);
 
-//  Builders: append the next field. Each returns 0, or -1 when the next schema field
-//  is of another type, the body is already complete, or memory runs out.
+//  Builders: append the next field. Each returns MP_OK, MP_EINVAL when the next schema
+//  field is of another type or the body is already complete, or MP_ENOMEM.
 int mp_msg_add_u64 (mp_msg_t *self, uint64_t value);
 int mp_msg_add_i64 (mp_msg_t *self, int64_t value);
 int mp_msg_add_str (mp_msg_t *self, const char *value);
@@ -135,8 +136,9 @@ int mp_msg_push_str (mp_msg_t *self, const char *value);
 int mp_msg_push_bin (mp_msg_t *self, const void *data, size_t len);
 int mp_msg_push_u64 (mp_msg_t *self, uint64_t value);
 
-//  Number of fields added so far; 1 when it equals the schema length.
+//  Number of fields added so far.
 size_t mp_msg_nfields (const mp_msg_t *self);
+//  1 when every field of the schema is there.
 int mp_msg_complete (const mp_msg_t *self);
 
 //  Readers by field index. A wrong index or type gives 0 / NULL (a programmer

@@ -14,13 +14,18 @@ typedef struct {
     size_t errlen;
 } s_cursor_t;
 
-void mp_scan_where (char *where, size_t len, const mp_scan_spec_t *spec, long field)
+int mp_scan_vfail (const mp_scan_spec_t *spec, long field, long item, int code, char *err,
+                   size_t errlen, const char *fmt, va_list args)
 {
-    char index[32] = "";
+    char index[32] = "", at[32] = "", what[160];
     if (field >= 0)
         snprintf (index, sizeof index, " field %ld", field);
-    snprintf (where, len, "%s%s%s%s", spec->frame, index, spec->name ? " of " : "",
-              spec->name ? spec->name : "");
+    if (item >= 0)
+        snprintf (at, sizeof at, ", item %ld", item);
+    mp_vset_error (what, sizeof what, fmt, args);
+    mp_set_error (err, errlen, "%s%s%s%s%s: %s", spec->frame, index, spec->name ? " of " : "",
+                  spec->name ? spec->name : "", at, what);
+    return code;
 }
 
 static int s_fail (s_cursor_t *c, int code, const char *fmt, ...)
@@ -28,13 +33,10 @@ static int s_fail (s_cursor_t *c, int code, const char *fmt, ...)
 
 static int s_fail (s_cursor_t *c, int code, const char *fmt, ...)
 {
-    char where[96], what[160];
-    mp_scan_where (where, sizeof where, c->spec, c->field);
     va_list args;
     va_start (args, fmt);
-    vsnprintf (what, sizeof what, fmt, args);
+    code = mp_scan_vfail (c->spec, c->field, -1, code, c->err, c->errlen, fmt, args);
     va_end (args);
-    mp_set_error (c->err, c->errlen, "%s: %s", where, what);
     return code;
 }
 

@@ -8,6 +8,7 @@
 #ifndef MP_SCAN_H
 #define MP_SCAN_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,7 +24,11 @@ typedef struct {
 int mp_scan (const uint8_t *buf, size_t len, const mp_scan_spec_t *spec, char *err,
              size_t errlen);
 
-//  "header", "header field 3", "body field 2 of UNIT", "body of UNIT": where a reason is.
-void mp_scan_where (char *where, size_t len, const mp_scan_spec_t *spec, long field);
+//  The reason of a failure in a frame, for the scan and the decoder alike: where it is
+//  ("header", "header field 3", "body field 2 of UNIT", "body of UNIT", then ", item 5"
+//  when item >= 0), a colon and what fmt says, into err. Returns code.
+int mp_scan_vfail (const mp_scan_spec_t *spec, long field, long item, int code, char *err,
+                   size_t errlen, const char *fmt, va_list args)
+    __attribute__ ((format (printf, 7, 0)));
 
 #endif

@@ -2,11 +2,13 @@
 
 #include "../common/error.h"
 
-zmsg_t *mp_wire_encode (const mp_msg_t *msg, const mp_key_t *key, char *err, size_t errlen)
+int mp_wire_encode (const mp_msg_t *msg, const mp_key_t *key, zmsg_t **zmsg_p, char *err,
+                    size_t errlen)
 {
     mp_frames_t frames;
-    if (mp_codec_encode (msg, key, &frames, err, errlen) != 0)
-        return NULL;
+    int rc = mp_codec_encode (msg, key, &frames, err, errlen);
+    if (rc != MP_OK)
+        return rc;
     zmsg_t *zmsg = zmsg_new ();
     if (!zmsg || zmsg_addmem (zmsg, frames.header, frames.header_len) != 0
         || zmsg_addmem (zmsg, frames.body, frames.body_len) != 0
@@ -14,48 +16,48 @@ zmsg_t *mp_wire_encode (const mp_msg_t *msg, const mp_key_t *key, char *err, siz
         zmsg_destroy (&zmsg);
         mp_frames_clear (&frames);
         mp_set_error (err, errlen, "out of memory building frames");
-        return NULL;
+        return MP_ENOMEM;
     }
     mp_frames_clear (&frames);
-    return zmsg;
+    *zmsg_p = zmsg;
+    return MP_OK;
 }
 
-mp_msg_t *mp_wire_decode (zmsg_t *zmsg, const mp_key_t *key, const mp_limits_t *limits,
-                          int *code, char *err, size_t errlen)
+int mp_wire_decode (zmsg_t *zmsg, const mp_key_t *key, const mp_limits_t *limits,
+                    mp_msg_t **msg_p, char *err, size_t errlen)
 {
     if (zmsg_size (zmsg) != 3) {
-        if (code)
-            *code = MP_EPROTO;
         mp_set_error (err, errlen, "expected 3 frames, got %zu", zmsg_size (zmsg));
-        return NULL;
+        return MP_EPROTO;
     }
     zframe_t *header = zmsg_first (zmsg);
     zframe_t *body = zmsg_next (zmsg);
     zframe_t *mac = zmsg_next (zmsg);
     return mp_codec_decode (zframe_data (header), zframe_size (header), zframe_data (body),
                             zframe_size (body), zframe_data (mac), zframe_size (mac), key,
-                            limits, code, err, errlen);
+                            limits, msg_p, err, errlen);
 }
 
 int mp_wire_send (zsock_t *sock, zframe_t *routing_id, const mp_msg_t *msg,
                   const mp_key_t *key, char *err, size_t errlen)
 {
-    zmsg_t *zmsg = mp_wire_encode (msg, key, err, errlen);
-    if (!zmsg)
-        return -1;
+    zmsg_t *zmsg;
+    int rc = mp_wire_encode (msg, key, &zmsg, err, errlen);
+    if (rc != MP_OK)
+        return rc;
     if (routing_id) {
         zframe_t *copy = zframe_dup (routing_id);
         if (!copy || zmsg_prepend (zmsg, &copy) != 0) {
             zframe_destroy (&copy);
             zmsg_destroy (&zmsg);
             mp_set_error (err, errlen, "out of memory adding routing id");
-            return -1;
+            return MP_ENOMEM;
         }
     }
     if (zmsg_send (&zmsg, sock) != 0) {
         zmsg_destroy (&zmsg);
         mp_set_error (err, errlen, "send failed: %s", zmq_strerror (zmq_errno ()));
-        return -1;
+        return MP_EIO;
     }
-    return 0;
+    return MP_OK;
 }

@@ -166,11 +166,10 @@ static mp_msg_t *s_recv_socket (fp_peer_t *self, uint64_t deadline)
         zmsg_t *zmsg = zmsg_recv (self->sock);
         ASSERT_NOT_NULL (zmsg);
         char err[256] = "";
-        int code = 0;
-        mp_msg_t *msg = mp_wire_decode (zmsg, &fp_key, &mp_limits_default, &code, err,
-                                        sizeof err);
+        mp_msg_t *msg = NULL;
+        int code = mp_wire_decode (zmsg, &fp_key, &mp_limits_default, &msg, err, sizeof err);
         zmsg_destroy (&zmsg);
-        if (!msg)
+        if (code != MP_OK)
             MP_FAIL_AT ("%s received a message it cannot read: %s", self->name, err);
         if (mp_msg_type (msg) == MP_MSG_HEARTBEAT) {
             mp_msg_destroy (&msg);

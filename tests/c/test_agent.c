@@ -56,9 +56,8 @@ static mp_msg_t *s_coord_recv (s_fixture_t *f, int timeout_ms, zmsg_t **frames)
         ASSERT_NOT_NULL (zmsg);
         zframe_t *route = zmsg_pop (zmsg);
         char err[256] = "";
-        mp_msg_t *msg = mp_wire_decode (zmsg, &fp_key, &mp_limits_default, NULL, err,
-                                        sizeof err);
-        if (!msg)
+        mp_msg_t *msg = NULL;
+        if (mp_wire_decode (zmsg, &fp_key, &mp_limits_default, &msg, err, sizeof err) != MP_OK)
             MP_FAIL_AT ("the fake coordinator cannot read a message: %s", err);
         if (!f->route)
             f->route = route;
@@ -199,7 +198,8 @@ static zmsg_t *s_local_send (fp_peer_t *peer, const char *from, mp_msg_t *msg)
     mp_msg_set_reqid (msg, 5);
     mp_msg_set_from (msg, from ? from : fp_peer_name (peer));
     char err[256] = "";
-    zmsg_t *zmsg = mp_wire_encode (msg, &fp_key, err, sizeof err);
+    zmsg_t *zmsg = NULL;
+    ASSERT_EQ (mp_wire_encode (msg, &fp_key, &zmsg, err, sizeof err), MP_OK);
     ASSERT_NOT_NULL (zmsg);
     zmsg_t *copy = zmsg_dup (zmsg);
     ASSERT_EQ (zmsg_send (&zmsg, fp_peer_sock (peer)), 0);

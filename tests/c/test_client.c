@@ -73,8 +73,8 @@ static mp_msg_t *s_server_recv (s_fixture_t *f)
     zframe_destroy (&f->route);
     f->route = route;
     char err[256] = "";
-    mp_msg_t *msg = mp_wire_decode (zmsg, &s_key, &mp_limits_default, NULL, err, sizeof err);
-    if (!msg)
+    mp_msg_t *msg = NULL;
+    if (mp_wire_decode (zmsg, &s_key, &mp_limits_default, &msg, err, sizeof err) != MP_OK)
         MP_FAIL_AT ("the server cannot read the client's message: %s", err);
     ASSERT_STREQ (mp_msg_from (msg), "front1");
     zmsg_destroy (&zmsg);
@@ -199,13 +199,20 @@ static void test_timeouts_return_null_and_say_so (void)
     ASSERT_GE (took, 190);
     ASSERT_LT (took, 2000);
     ASSERT_STRSTR (mpc_error (f.client), "no reply to AGENTS within 200 ms");
+    ASSERT_EQ (mpc_errno (f.client), MP_ETIMEDOUT);
     mp_msg_destroy (&request);
 
     start = zclock_mono ();
     ASSERT_NULL (mpc_recv (f.client, 150));
     ASSERT_GE (zclock_mono () - start, 140);
     ASSERT_STRSTR (mpc_error (f.client), "timeout");
+    ASSERT_EQ (mpc_errno (f.client), MP_ETIMEDOUT);
+    //  A wait that times out has not failed; a failing one says why, by its code too.
     ASSERT_EQ (mpc_wait (f.client, NULL, 0, 50), 0);
+    ASSERT_EQ (mpc_errno (f.client), MP_OK);
+    ASSERT_EQ (mpc_wait (f.client, NULL, -1, 50), MP_EINVAL);
+    ASSERT_EQ (mpc_errno (f.client), MP_EINVAL);
+    ASSERT_STRSTR (mpc_error (f.client), "negative count");
     s_stop (&f);
 }
 
@@ -228,6 +235,8 @@ static void test_bad_signatures_are_dropped (void)
     mp_msg_destroy (&request);
     ASSERT_EQ (s_ok_value (reply), 1);
     mp_msg_destroy (&reply);
+    //  The call succeeded: its code says so, whatever it dropped on the way.
+    ASSERT_EQ (mpc_errno (f.client), MP_OK);
 
     //  mpc_recv too: a forged message is skipped, the real one after it returned.
     s_server_send (&f, 0, MP_PACK (run_end, .run = 666), &s_wrong);

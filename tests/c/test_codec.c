@@ -7,6 +7,22 @@
 #include <msgpack.h>
 
 static mp_key_t s_key;
+
+//  mp_codec_decode as the message or NULL, its code in *code when code is not NULL: a
+//  failure never leaves a message behind, a success always does.
+static mp_msg_t *s_try_decode (const void *header, size_t header_len, const void *body,
+                               size_t body_len, const void *mac, size_t mac_len,
+                               const mp_key_t *key, const mp_limits_t *limits, int *code,
+                               char *err, size_t errlen)
+{
+    mp_msg_t *msg = NULL;
+    int rc = mp_codec_decode (header, header_len, body, body_len, mac, mac_len, key, limits,
+                              &msg, err, errlen);
+    ASSERT_TRUE ((rc == MP_OK) == (msg != NULL));
+    if (code)
+        *code = rc;
+    return msg;
+}
 static mp_limits_t s_limits; //  the defaults without the clock check
 
 // -------------------------------------------------------------------------------------
@@ -148,7 +164,7 @@ static mp_msg_t *s_decode (const void *h, size_t hlen, const void *b, size_t ble
     ASSERT_EQ (mp_hmac (&s_key, h, hlen, b, blen, mac), 0);
     err[0] = 0;
     *code = 12345;
-    return mp_codec_decode (h, hlen, b, blen, mac, MP_MAC_LEN, &s_key, limits, code, err,
+    return s_try_decode (h, hlen, b, blen, mac, MP_MAC_LEN, &s_key, limits, code, err,
                             256);
 }
 
@@ -295,7 +311,7 @@ static void test_roundtrip_every_type (void)
             ASSERT_EQ (mp_codec_encode (msg, &s_key, &frames, err, sizeof err), 0);
             ASSERT_TRUE (frames.header_len <= s_limits.max_header);
             int code = 1;
-            mp_msg_t *back = mp_codec_decode (frames.header, frames.header_len, frames.body,
+            mp_msg_t *back = s_try_decode (frames.header, frames.header_len, frames.body,
                                               frames.body_len, frames.mac, MP_MAC_LEN,
                                               &s_key, &mp_limits_default, &code, err,
                                               sizeof err);
@@ -322,18 +338,18 @@ static void test_encode (void)
     mp_frames_t frames = { 0 };
     mp_msg_t *msg = mp_msg_new (MP_MSG_UNIT);
     mp_msg_add_u64 (msg, 1);
-    ASSERT_EQ (mp_codec_encode (msg, &s_key, &frames, err, sizeof err), -1);
+    ASSERT_EQ (mp_codec_encode (msg, &s_key, &frames, err, sizeof err), MP_EINVAL);
     ASSERT_STREQ (err, "message UNIT is incomplete: 1 of 4 fields");
     ASSERT_NULL (frames.header);
     mp_msg_destroy (&msg);
-    ASSERT_EQ (mp_codec_encode (NULL, &s_key, &frames, err, sizeof err), -1);
+    ASSERT_EQ (mp_codec_encode (NULL, &s_key, &frames, err, sizeof err), MP_EINVAL);
 
     //  The encoder stamps a timestamp when the message has none.
     msg = mp_msg_new (MP_MSG_HEARTBEAT);
     uint64_t before = mp_clock_wall_ms ();
     ASSERT_EQ (mp_codec_encode (msg, &s_key, &frames, err, sizeof err), 0);
     int code;
-    mp_msg_t *back = mp_codec_decode (frames.header, frames.header_len, frames.body,
+    mp_msg_t *back = s_try_decode (frames.header, frames.header_len, frames.body,
                                       frames.body_len, frames.mac, MP_MAC_LEN, &s_key,
                                       &mp_limits_default, &code, err, sizeof err);
     ASSERT_NOT_NULL (back);
@@ -357,13 +373,13 @@ static void test_frames_and_mac (void)
     //  Sizes first: an oversized frame is refused before its MAC is even looked at.
     mp_limits_t tight = s_limits;
     tight.max_header = f.header_len - 1;
-    ASSERT_NULL (mp_codec_decode (f.header, f.header_len, f.body, f.body_len, "bad", 3,
+    ASSERT_NULL (s_try_decode (f.header, f.header_len, f.body, f.body_len, "bad", 3,
                                   &s_key, &tight, &code, err, sizeof err));
     ASSERT_EQ (code, MP_ETOOBIG);
     ASSERT_TRUE (strstr (err, "header of") != NULL);
     tight = s_limits;
     tight.max_body = f.body_len - 1;
-    ASSERT_NULL (mp_codec_decode (f.header, f.header_len, f.body, f.body_len, f.mac,
+    ASSERT_NULL (s_try_decode (f.header, f.header_len, f.body, f.body_len, f.mac,
                                   MP_MAC_LEN, &s_key, &tight, &code, err, sizeof err));
     ASSERT_EQ (code, MP_ETOOBIG);
     ASSERT_TRUE (strstr (err, "body of") != NULL);
@@ -374,18 +390,18 @@ static void test_frames_and_mac (void)
     memcpy (mac, f.mac, MP_MAC_LEN);
     mac[MP_MAC_LEN] = 0;
     for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
-        ASSERT_NULL (mp_codec_decode (f.header, f.header_len, f.body, f.body_len, mac,
+        ASSERT_NULL (s_try_decode (f.header, f.header_len, f.body, f.body_len, mac,
                                       lens[i], &s_key, &s_limits, &code, err, sizeof err));
         ASSERT_EQ (code, MP_EAUTH);
     }
-    ASSERT_NULL (mp_codec_decode (f.header, f.header_len, f.body, f.body_len, NULL,
+    ASSERT_NULL (s_try_decode (f.header, f.header_len, f.body, f.body_len, NULL,
                                   MP_MAC_LEN, &s_key, &s_limits, &code, err, sizeof err));
     ASSERT_EQ (code, MP_EAUTH);
     //  An empty body frame (as when only header and MAC arrive).
-    ASSERT_NULL (mp_codec_decode (f.header, f.header_len, NULL, 0, f.mac, MP_MAC_LEN,
+    ASSERT_NULL (s_try_decode (f.header, f.header_len, NULL, 0, f.mac, MP_MAC_LEN,
                                   &s_key, &s_limits, &code, err, sizeof err));
     ASSERT_EQ (code, MP_EAUTH);
-    ASSERT_NULL (mp_codec_decode (NULL, 5, f.body, f.body_len, f.mac, MP_MAC_LEN, &s_key,
+    ASSERT_NULL (s_try_decode (NULL, 5, f.body, f.body_len, f.mac, MP_MAC_LEN, &s_key,
                                   &s_limits, &code, err, sizeof err));
     ASSERT_EQ (code, MP_EPROTO);
 
@@ -393,7 +409,7 @@ static void test_frames_and_mac (void)
     for (size_t i = 0; i < MP_MAC_LEN * 8; i += 7) {
         memcpy (mac, f.mac, MP_MAC_LEN);
         mac[i / 8] ^= (uint8_t) (1 << (i % 8));
-        ASSERT_NULL (mp_codec_decode (f.header, f.header_len, f.body, f.body_len, mac,
+        ASSERT_NULL (s_try_decode (f.header, f.header_len, f.body, f.body_len, mac,
                                       MP_MAC_LEN, &s_key, &s_limits, &code, err,
                                       sizeof err));
         ASSERT_EQ (code, MP_EAUTH);
@@ -401,20 +417,20 @@ static void test_frames_and_mac (void)
     }
     for (size_t i = 0; i < f.header_len; i++) {
         f.header[i] ^= 0x20;
-        ASSERT_NULL (mp_codec_decode (f.header, f.header_len, f.body, f.body_len, f.mac,
+        ASSERT_NULL (s_try_decode (f.header, f.header_len, f.body, f.body_len, f.mac,
                                       MP_MAC_LEN, &s_key, &s_limits, &code, err,
                                       sizeof err));
         ASSERT_EQ (code, MP_EAUTH);
         f.header[i] ^= 0x20;
     }
     f.body[f.body_len / 2] ^= 1;
-    ASSERT_NULL (mp_codec_decode (f.header, f.header_len, f.body, f.body_len, f.mac,
+    ASSERT_NULL (s_try_decode (f.header, f.header_len, f.body, f.body_len, f.mac,
                                   MP_MAC_LEN, &s_key, &s_limits, &code, err, sizeof err));
     ASSERT_EQ (code, MP_EAUTH);
     f.body[f.body_len / 2] ^= 1;
     //  Swapping bytes between frames changes the MAC input split, not its bytes; the
     //  header still parses only at its true length, so this must fail too.
-    ASSERT_NULL (mp_codec_decode (f.header, f.header_len - 1, f.body, f.body_len, f.mac,
+    ASSERT_NULL (s_try_decode (f.header, f.header_len - 1, f.body, f.body_len, f.mac,
                                   MP_MAC_LEN, &s_key, &s_limits, &code, err, sizeof err));
 
     //  Wrong keys: first or last byte changed, one byte shorter, empty. (A key padded
@@ -428,13 +444,13 @@ static void test_frames_and_mac (void)
     mp_key_t empty = { .len = 0 };
     const mp_key_t *keys[] = { &other, &last, &shorter, &empty };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        ASSERT_NULL (mp_codec_decode (f.header, f.header_len, f.body, f.body_len, f.mac,
+        ASSERT_NULL (s_try_decode (f.header, f.header_len, f.body, f.body_len, f.mac,
                                       MP_MAC_LEN, keys[i], &s_limits, &code, err,
                                       sizeof err));
         ASSERT_EQ (code, MP_EAUTH);
     }
     //  The right frames still decode, and the NULL code pointer is allowed.
-    mp_msg_t *back = mp_codec_decode (f.header, f.header_len, f.body, f.body_len, f.mac,
+    mp_msg_t *back = s_try_decode (f.header, f.header_len, f.body, f.body_len, f.mac,
                                       MP_MAC_LEN, &s_key, NULL, NULL, NULL, 0);
     ASSERT_NOT_NULL (back);
     mp_msg_destroy (&back);
@@ -443,11 +459,11 @@ static void test_frames_and_mac (void)
     msg = s_build (MP_MSG_HELLO, 1);
     mp_frames_t g;
     ASSERT_EQ (mp_codec_encode (msg, &empty, &g, err, sizeof err), 0);
-    back = mp_codec_decode (g.header, g.header_len, g.body, g.body_len, g.mac, MP_MAC_LEN,
+    back = s_try_decode (g.header, g.header_len, g.body, g.body_len, g.mac, MP_MAC_LEN,
                             &empty, &s_limits, &code, err, sizeof err);
     ASSERT_NOT_NULL (back);
     mp_msg_destroy (&back);
-    ASSERT_NULL (mp_codec_decode (g.header, g.header_len, g.body, g.body_len, g.mac,
+    ASSERT_NULL (s_try_decode (g.header, g.header_len, g.body, g.body_len, g.mac,
                                   MP_MAC_LEN, &s_key, &s_limits, &code, err, sizeof err));
     ASSERT_EQ (code, MP_EAUTH);
     mp_msg_destroy (&msg);
@@ -783,7 +799,7 @@ static void test_limits (void)
         mp_msg_push_str (msg, "t");
     mp_frames_t f;
     ASSERT_EQ (mp_codec_encode (msg, &s_key, &f, err, sizeof err), 0);
-    ASSERT_NULL (mp_codec_decode (f.header, f.header_len, f.body, f.body_len, f.mac,
+    ASSERT_NULL (s_try_decode (f.header, f.header_len, f.body, f.body_len, f.mac,
                                   MP_MAC_LEN, &s_key, &limits, &code, err, sizeof err));
     ASSERT_EQ (code, MP_ETOOBIG);
     mp_frames_clear (&f);

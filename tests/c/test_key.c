@@ -1,5 +1,6 @@
 //  Key files: loading, permission checks, generation.
 #include "../../common/key.h"
+#include "../../common/error.h"
 #include "testing.h"
 
 #include <fcntl.h>
@@ -68,37 +69,37 @@ static void test_bad_keys (void)
     mp_key_t key = { .len = 7 };
     char err[256] = "";
     const char *path = s_write ("short", "0123456789abcde\n\n", 17, 0600);
-    ASSERT_EQ (mp_key_load (&key, path, err, sizeof err), -1);
+    ASSERT_EQ (mp_key_load (&key, path, err, sizeof err), MP_EINVAL);
     ASSERT_TRUE (strstr (err, "15 bytes") != NULL);
     ASSERT_EQ (key.len, 7); //  untouched on failure
 
     path = s_write ("blank", " \n\t\n", 4, 0600);
-    ASSERT_EQ (mp_key_load (&key, path, err, sizeof err), -1);
+    ASSERT_EQ (mp_key_load (&key, path, err, sizeof err), MP_EINVAL);
 
     char big[MP_KEY_MAX + 1];
     memset (big, 'k', sizeof big);
     path = s_write ("toolong", big, sizeof big, 0600);
-    ASSERT_EQ (mp_key_load (&key, path, err, sizeof err), -1);
+    ASSERT_EQ (mp_key_load (&key, path, err, sizeof err), MP_EINVAL);
     ASSERT_TRUE (strstr (err, "257 bytes") != NULL);
 
     char huge[10000];
     memset (huge, 'k', sizeof huge);
     path = s_write ("huge", huge, sizeof huge, 0600);
-    ASSERT_EQ (mp_key_load (&key, path, err, sizeof err), -1);
+    ASSERT_EQ (mp_key_load (&key, path, err, sizeof err), MP_ETOOBIG);
 
     const mode_t modes[] = { 0640, 0604, 0660, 0620, 0601, 0644 };
     for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
         path = s_write ("open", "0123456789abcdef0123\n", 21, modes[i]);
         err[0] = 0;
-        ASSERT_EQ (mp_key_load (&key, path, err, sizeof err), -1);
+        ASSERT_EQ (mp_key_load (&key, path, err, sizeof err), MP_EINVAL);
         ASSERT_TRUE (strstr (err, "group or others") != NULL);
     }
 
-    ASSERT_EQ (mp_key_load (&key, s_path ("missing"), err, sizeof err), -1);
+    ASSERT_EQ (mp_key_load (&key, s_path ("missing"), err, sizeof err), MP_EIO);
     ASSERT_TRUE (strstr (err, "cannot open") != NULL);
-    ASSERT_EQ (mp_key_load (&key, s_path ("missing"), NULL, 0), -1); //  no reason buffer
+    ASSERT_EQ (mp_key_load (&key, s_path ("missing"), NULL, 0), MP_EIO); //  no reason buffer
     mkdir (s_path ("adir"), 0700);
-    ASSERT_EQ (mp_key_load (&key, s_path ("adir"), err, sizeof err), -1);
+    ASSERT_EQ (mp_key_load (&key, s_path ("adir"), err, sizeof err), MP_EINVAL);
     rmdir (s_path ("adir"));
     ASSERT_EQ (key.len, 7);
 }
@@ -127,9 +128,9 @@ static void test_generate (void)
     ASSERT_EQ (second.len, 64);
     ASSERT_TRUE (memcmp (first.bytes, second.bytes, 64) != 0);
 
-    ASSERT_EQ (mp_key_generate_file (s_path ("no/such/dir"), err, sizeof err), -1);
+    ASSERT_EQ (mp_key_generate_file (s_path ("no/such/dir"), err, sizeof err), MP_EIO);
     ASSERT_TRUE (strstr (err, "cannot create") != NULL);
-    ASSERT_EQ (mp_key_generate_file ("", err, sizeof err), -1);
+    ASSERT_EQ (mp_key_generate_file ("", err, sizeof err), MP_EINVAL);
     unlink (path);
 }
 

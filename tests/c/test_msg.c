@@ -43,8 +43,8 @@ static void test_header (void)
     ASSERT_STREQ (mp_msg_to (msg), "coord");
     ASSERT_EQ (mp_msg_set_to (msg, NULL), 0);
     ASSERT_STREQ (mp_msg_to (msg), "");
-    ASSERT_EQ (mp_msg_add_u64 (msg, 1), -1); //  no fields at all
-    ASSERT_EQ (mp_msg_add_list (msg), -1);
+    ASSERT_EQ (mp_msg_add_u64 (msg, 1), MP_EINVAL); //  no fields at all
+    ASSERT_EQ (mp_msg_add_list (msg), MP_EINVAL);
     mp_msg_destroy (&msg);
     ASSERT_NULL (msg);
     mp_msg_destroy (&msg); //  safe twice
@@ -55,21 +55,21 @@ static void test_build_and_read (void)
 {
     //  REPORT: run, unit, kind, test id, data
     mp_msg_t *msg = mp_msg_new (MP_MSG_REPORT);
-    ASSERT_EQ (mp_msg_add_str (msg, "x"), -1); //  wants 'u' first
+    ASSERT_EQ (mp_msg_add_str (msg, "x"), MP_EINVAL); //  wants 'u' first
     ASSERT_EQ (mp_msg_add_u64 (msg, 7), 0);
-    ASSERT_EQ (mp_msg_add_i64 (msg, 8), -1);
+    ASSERT_EQ (mp_msg_add_i64 (msg, 8), MP_EINVAL);
     ASSERT_EQ (mp_msg_add_u64 (msg, UINT64_MAX), 0);
-    ASSERT_EQ (mp_msg_add_str (msg, NULL), -1);
+    ASSERT_EQ (mp_msg_add_str (msg, NULL), MP_EINVAL);
     ASSERT_EQ (mp_msg_add_str (msg, "call"), 0);
-    ASSERT_EQ (mp_msg_push_str (msg, "no list"), -1);
+    ASSERT_EQ (mp_msg_push_str (msg, "no list"), MP_EINVAL);
     ASSERT_EQ (mp_msg_add_str (msg, "t.py::test_a"), 0);
     ASSERT_TRUE (!mp_msg_complete (msg));
     ASSERT_EQ (mp_msg_nfields (msg), 4);
     uint8_t data[5] = { 0, 1, 2, 0, 255 };
     ASSERT_EQ (mp_msg_add_bin (msg, data, sizeof data), 0);
     ASSERT_TRUE (mp_msg_complete (msg));
-    ASSERT_EQ (mp_msg_add_u64 (msg, 1), -1); //  body complete
-    ASSERT_EQ (mp_msg_add_bin (msg, data, 1), -1);
+    ASSERT_EQ (mp_msg_add_u64 (msg, 1), MP_EINVAL); //  body complete
+    ASSERT_EQ (mp_msg_add_bin (msg, data, 1), MP_EINVAL);
 
     ASSERT_EQ (mp_msg_u64 (msg, 0), 7);
     ASSERT_TRUE (mp_msg_u64 (msg, 1) == UINT64_MAX);
@@ -104,8 +104,8 @@ static void test_build_and_read (void)
     ASSERT_NULL (mp_msg_str_at (NULL, 0, 0));
     ASSERT_EQ (mp_msg_nfields (NULL), 0);
     ASSERT_EQ (mp_msg_complete (NULL), 0);
-    ASSERT_EQ (mp_msg_add_u64 (NULL, 1), -1);
-    ASSERT_EQ (mp_msg_push_u64 (NULL, 1), -1);
+    ASSERT_EQ (mp_msg_add_u64 (NULL, 1), MP_EINVAL);
+    ASSERT_EQ (mp_msg_push_u64 (NULL, 1), MP_EINVAL);
     ASSERT_NULL (mp_msg_dup (NULL));
 }
 
@@ -113,29 +113,29 @@ static void test_lists (void)
 {
     //  EVENTS: first seq, kinds, test ids, units, data
     mp_msg_t *msg = mp_msg_new (MP_MSG_EVENTS);
-    ASSERT_EQ (mp_msg_add_list (msg), -1); //  field 0 is 'u'
+    ASSERT_EQ (mp_msg_add_list (msg), MP_EINVAL); //  field 0 is 'u'
     ASSERT_EQ (mp_msg_add_u64 (msg, 100), 0);
-    ASSERT_EQ (mp_msg_push_str (msg, "x"), -1); //  last field is not a list
+    ASSERT_EQ (mp_msg_push_str (msg, "x"), MP_EINVAL); //  last field is not a list
     ASSERT_EQ (mp_msg_add_list (msg), 0);
     for (int i = 0; i < 1000; i++) {
         char text[32];
         snprintf (text, sizeof text, "kind-%d", i);
         ASSERT_EQ (mp_msg_push_str (msg, text), 0);
     }
-    ASSERT_EQ (mp_msg_push_bin (msg, "x", 1), -1); //  a list of strings
-    ASSERT_EQ (mp_msg_push_u64 (msg, 1), -1);
+    ASSERT_EQ (mp_msg_push_bin (msg, "x", 1), MP_EINVAL); //  a list of strings
+    ASSERT_EQ (mp_msg_push_u64 (msg, 1), MP_EINVAL);
     ASSERT_EQ (mp_msg_add_list (msg), 0); //  empty list of test ids
     ASSERT_EQ (mp_msg_add_list (msg), 0);
     ASSERT_EQ (mp_msg_push_u64 (msg, 0), 0);
     ASSERT_EQ (mp_msg_push_u64 (msg, UINT64_MAX), 0);
-    ASSERT_EQ (mp_msg_push_str (msg, "x"), -1);
+    ASSERT_EQ (mp_msg_push_str (msg, "x"), MP_EINVAL);
     ASSERT_EQ (mp_msg_add_list (msg), 0);
     ASSERT_EQ (mp_msg_push_bin (msg, "", 0), 0);
     ASSERT_EQ (mp_msg_push_bin (msg, "a\0b", 3), 0);
     ASSERT_EQ (mp_msg_push_bin (msg, NULL, 0), 0);
-    ASSERT_EQ (mp_msg_push_bin (msg, NULL, 3), -1);
+    ASSERT_EQ (mp_msg_push_bin (msg, NULL, 3), MP_EINVAL);
     ASSERT_TRUE (mp_msg_complete (msg));
-    ASSERT_EQ (mp_msg_add_list (msg), -1);
+    ASSERT_EQ (mp_msg_add_list (msg), MP_EINVAL);
 
     ASSERT_EQ (mp_msg_count (msg, 1), 1000);
     ASSERT_STREQ (mp_msg_str_at (msg, 1, 0), "kind-0");

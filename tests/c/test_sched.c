@@ -1,4 +1,5 @@
 //  The unit queue: order and the isolation barrier.
+#include "common/error.h"
 #include "coordinator/sched.h"
 #include "tests/c/testing.h"
 
@@ -24,13 +25,20 @@ s_next (mp_sched_t *sched, size_t busy)
 static void
 test_strategy_names (void)
 {
-    ASSERT_EQ (mp_strategy_parse ("free"), FREE);
-    ASSERT_EQ (mp_strategy_parse ("serial"), SERIAL);
-    ASSERT_EQ (mp_strategy_parse ("isolated_free"), ISO_FREE);
-    ASSERT_EQ (mp_strategy_parse ("isolated_serial"), ISO_SERIAL);
-    ASSERT_EQ (mp_strategy_parse ("Free"), -1);
-    ASSERT_EQ (mp_strategy_parse (""), -1);
-    ASSERT_EQ (mp_strategy_parse (NULL), -1);
+    int strategy = -99;
+    ASSERT_EQ (mp_strategy_parse ("free", &strategy), MP_OK);
+    ASSERT_EQ (strategy, FREE);
+    ASSERT_EQ (mp_strategy_parse ("serial", &strategy), MP_OK);
+    ASSERT_EQ (strategy, SERIAL);
+    ASSERT_EQ (mp_strategy_parse ("isolated_free", &strategy), MP_OK);
+    ASSERT_EQ (strategy, ISO_FREE);
+    ASSERT_EQ (mp_strategy_parse ("isolated_serial", &strategy), MP_OK);
+    ASSERT_EQ (strategy, ISO_SERIAL);
+    //  unknown names fail and leave the out-parameter alone
+    ASSERT_EQ (mp_strategy_parse ("Free", &strategy), MP_EINVAL);
+    ASSERT_EQ (mp_strategy_parse ("", &strategy), MP_EINVAL);
+    ASSERT_EQ (mp_strategy_parse (NULL, &strategy), MP_EINVAL);
+    ASSERT_EQ (strategy, ISO_SERIAL);
     ASSERT_STREQ (mp_strategy_name (ISO_SERIAL), "isolated_serial");
     ASSERT_STREQ (mp_strategy_name (FREE), "free");
     ASSERT_NULL (mp_strategy_name (4));
@@ -43,19 +51,19 @@ test_add_errors (void)
     mp_sched_t *s = mp_sched_new ();
     ASSERT_NOT_NULL (s);
     ASSERT_EQ (mp_sched_add (s, 1, "", FREE, 1), 0);
-    ASSERT_EQ (mp_sched_add (s, 1, "", FREE, 1), -1);       //  duplicate id
-    ASSERT_EQ (mp_sched_add (s, 2, "g", 4, 1), -1);         //  bad strategy
-    ASSERT_EQ (mp_sched_add (s, 3, "g", -1, 1), -1);
+    ASSERT_EQ (mp_sched_add (s, 1, "", FREE, 1), MP_EINVAL); //  duplicate id
+    ASSERT_EQ (mp_sched_add (s, 2, "g", 4, 1), MP_EINVAL);  //  bad strategy
+    ASSERT_EQ (mp_sched_add (s, 3, "g", -1, 1), MP_EINVAL);
     ASSERT_EQ (mp_sched_add (s, 4, "iso", ISO_FREE, 1), 0);
-    ASSERT_EQ (mp_sched_add (s, 5, "iso", FREE, 1), -1);    //  group is isolated
+    ASSERT_EQ (mp_sched_add (s, 5, "iso", FREE, 1), MP_EINVAL); //  group is isolated
     ASSERT_EQ (mp_sched_add (s, 6, "iso", ISO_FREE, 1), 0);
     ASSERT_EQ (mp_sched_queued (s), 3);
     mp_sched_seal (s);
-    ASSERT_EQ (mp_sched_add (s, 7, "", FREE, 1), -1);       //  sealed
+    ASSERT_EQ (mp_sched_add (s, 7, "", FREE, 1), MP_ESTATE); //  sealed
     ASSERT_EQ (mp_sched_queued (s), 3);
-    ASSERT_EQ (mp_sched_finish (s, 1), -1);                 //  queued, not running
-    ASSERT_EQ (mp_sched_requeue (s, 1), -1);
-    ASSERT_EQ (mp_sched_finish (s, 42), -1);                //  unknown
+    ASSERT_EQ (mp_sched_finish (s, 1), MP_ESTATE);          //  queued, not running
+    ASSERT_EQ (mp_sched_requeue (s, 1), MP_ESTATE);
+    ASSERT_EQ (mp_sched_finish (s, 42), MP_ENOENT);         //  unknown
     mp_sched_destroy (&s);
     ASSERT_NULL (s);
     mp_sched_destroy (&s);
@@ -86,7 +94,7 @@ test_free_units_start_while_busy (void)
     ASSERT_EQ (mp_sched_queued (s), 0);
     ASSERT_TRUE (!mp_sched_done (s));
     ASSERT_EQ (mp_sched_finish (s, 2), 0);
-    ASSERT_EQ (mp_sched_finish (s, 2), -1);  //  not running any more
+    ASSERT_EQ (mp_sched_finish (s, 2), MP_ESTATE);  //  not running any more
     ASSERT_EQ (mp_sched_finish (s, 1), 0);
     ASSERT_EQ (mp_sched_finish (s, 3), 0);
     ASSERT_TRUE (mp_sched_done (s));
@@ -272,7 +280,7 @@ test_requeue_free (void)
     ASSERT_EQ (s_next (s, 0), 1);  //  next seals on its own
     ASSERT_EQ (s_next (s, 1), 2);
     ASSERT_EQ (mp_sched_requeue (s, 1), 0);
-    ASSERT_EQ (mp_sched_requeue (s, 1), -1);  //  queued now, not running
+    ASSERT_EQ (mp_sched_requeue (s, 1), MP_ESTATE);  //  queued now, not running
     ASSERT_EQ (mp_sched_running (s), 1);
     ASSERT_EQ (mp_sched_queued (s), 2);
     ASSERT_EQ (mp_sched_requeue (s, 2), 0);
@@ -348,7 +356,7 @@ test_cancel (void)
     ASSERT_EQ (mp_sched_running (s), 1);
     ASSERT_TRUE (!mp_sched_done (s));
     ASSERT_EQ (s_next (s, 0), -1);
-    ASSERT_EQ (mp_sched_finish (s, 2), -1);  //  dropped, never ran
+    ASSERT_EQ (mp_sched_finish (s, 2), MP_ESTATE);//  dropped, never ran
     ASSERT_EQ (mp_sched_finish (s, 1), 0);
     ASSERT_TRUE (mp_sched_done (s));
     ASSERT_EQ (s_next (s, 0), -1);

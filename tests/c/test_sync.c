@@ -1,4 +1,5 @@
 //  The sync service: board, FIFO locks, trails and owner_gone.
+#include "common/error.h"
 #include "coordinator/sync.h"
 #include "tests/c/testing.h"
 
@@ -14,6 +15,33 @@ s_on_grant (void *arg, const char *lock, const char *owner, uint64_t token)
     snprintf (s_grants + len, sizeof s_grants - len, "%s %s %llu;", lock, owner,
               (unsigned long long) token);
     s_ngrants++;
+}
+
+//  mp_sync_lock_acquire as a tri-state, for tables of expectations: 1 granted now,
+//  0 queued, or the error code.
+static int
+s_acquire (mp_sync_t *sync, const char *name, const char *owner, uint64_t token, char *err,
+           size_t errlen)
+{
+    int granted = -99;
+    int rc = mp_sync_lock_acquire (sync, name, owner, token, &granted, err, errlen);
+    if (rc != MP_OK)
+        return rc;
+    ASSERT_TRUE (granted == 0 || granted == 1);
+    return granted;
+}
+
+//  mp_sync_trail likewise: 1 first start or last finish, 0 otherwise, or the error code.
+static int
+s_trail_rc (mp_sync_t *sync, const char *name, const char *state, const char *owner,
+            char *err, size_t errlen)
+{
+    int first_or_last = -99;
+    int rc = mp_sync_trail (sync, name, state, owner, &first_or_last, err, errlen);
+    if (rc != MP_OK)
+        return rc;
+    ASSERT_TRUE (first_or_last == 0 || first_or_last == 1);
+    return first_or_last;
 }
 
 static void
@@ -229,22 +257,22 @@ test_lock_fifo (void)
 {
     mp_sync_t *sync = s_new ();
     char err[128] = "";
-    ASSERT_EQ (mp_sync_lock_acquire (sync, "mp_lock", "a", 1, err, sizeof err), 1);
-    ASSERT_EQ (mp_sync_lock_acquire (sync, "mp_lock", "b", 2, err, sizeof err), 0);
-    ASSERT_EQ (mp_sync_lock_acquire (sync, "mp_lock", "c", 3, err, sizeof err), 0);
-    ASSERT_EQ (mp_sync_lock_acquire (sync, "mp_lock", "d", 4, err, sizeof err), 0);
+    ASSERT_EQ (s_acquire (sync, "mp_lock", "a", 1, err, sizeof err), 1);
+    ASSERT_EQ (s_acquire (sync, "mp_lock", "b", 2, err, sizeof err), 0);
+    ASSERT_EQ (s_acquire (sync, "mp_lock", "c", 3, err, sizeof err), 0);
+    ASSERT_EQ (s_acquire (sync, "mp_lock", "d", 4, err, sizeof err), 0);
     ASSERT_EQ (s_ngrants, 0);
     ASSERT_TRUE (mp_sync_lock_held_by (sync, "mp_lock", "a"));
     ASSERT_TRUE (!mp_sync_lock_held_by (sync, "mp_lock", "b"));
     //  non-reentrant, and one wait per owner
-    ASSERT_EQ (mp_sync_lock_acquire (sync, "mp_lock", "a", 5, err, sizeof err), -1);
+    ASSERT_EQ (s_acquire (sync, "mp_lock", "a", 5, err, sizeof err), MP_ESTATE);
     ASSERT_STREQ (err, "lock mp_lock is already held by a");
-    ASSERT_EQ (mp_sync_lock_acquire (sync, "mp_lock", "c", 6, err, sizeof err), -1);
+    ASSERT_EQ (s_acquire (sync, "mp_lock", "c", 6, err, sizeof err), MP_ESTATE);
     ASSERT_STREQ (err, "c already waits for lock mp_lock");
     //  only the holder releases
-    ASSERT_EQ (mp_sync_lock_release (sync, "mp_lock", "c", err, sizeof err), -1);
+    ASSERT_EQ (mp_sync_lock_release (sync, "mp_lock", "c", err, sizeof err), MP_ESTATE);
     ASSERT_STREQ (err, "lock mp_lock is not held by c");
-    ASSERT_EQ (mp_sync_lock_release (sync, "other", "a", err, sizeof err), -1);
+    ASSERT_EQ (mp_sync_lock_release (sync, "other", "a", err, sizeof err), MP_ESTATE);
     ASSERT_STREQ (err, "lock other is not held by a");
     ASSERT_EQ (s_ngrants, 0);
     //  each release grants the next waiter, in arrival order, before returning
@@ -257,13 +285,13 @@ test_lock_fifo (void)
     ASSERT_EQ (mp_sync_lock_release (sync, "mp_lock", "d", err, sizeof err), 0);
     ASSERT_EQ (s_ngrants, 3);
     ASSERT_TRUE (!mp_sync_lock_held_by (sync, "mp_lock", "d"));
-    ASSERT_EQ (mp_sync_lock_release (sync, "mp_lock", "d", err, sizeof err), -1);
+    ASSERT_EQ (mp_sync_lock_release (sync, "mp_lock", "d", err, sizeof err), MP_ESTATE);
     //  a free lock is granted at once again; a NULL reason buffer is fine
-    ASSERT_EQ (mp_sync_lock_acquire (sync, "mp_lock", "a", 7, NULL, 0), 1);
-    ASSERT_EQ (mp_sync_lock_acquire (sync, "mp_lock", "a", 7, NULL, 0), -1);
+    ASSERT_EQ (s_acquire (sync, "mp_lock", "a", 7, NULL, 0), 1);
+    ASSERT_EQ (s_acquire (sync, "mp_lock", "a", 7, NULL, 0), MP_ESTATE);
     //  locks are independent by name
-    ASSERT_EQ (mp_sync_lock_acquire (sync, "other", "a", 8, err, sizeof err), 1);
-    ASSERT_EQ (mp_sync_lock_acquire (sync, "other", "b", 9, err, sizeof err), 0);
+    ASSERT_EQ (s_acquire (sync, "other", "a", 8, err, sizeof err), 1);
+    ASSERT_EQ (s_acquire (sync, "other", "b", 9, err, sizeof err), 0);
     ASSERT_EQ (mp_sync_lock_release (sync, "mp_lock", "a", err, sizeof err), 0);
     ASSERT_EQ (s_ngrants, 3);
     ASSERT_EQ (mp_sync_lock_release (sync, "other", "a", err, sizeof err), 0);
@@ -277,12 +305,12 @@ test_lock_owner_gone (void)
     mp_sync_t *sync = s_new ();
     char err[128];
     const char *a = "a1b2c3/u1", *b = "a1b2c3/u2", *c = "d4e5f6/u3", *d = "d4e5f6/u4";
-    ASSERT_EQ (mp_sync_lock_acquire (sync, "L", a, 1, err, sizeof err), 1);
-    ASSERT_EQ (mp_sync_lock_acquire (sync, "L", b, 2, err, sizeof err), 0);
-    ASSERT_EQ (mp_sync_lock_acquire (sync, "L", c, 3, err, sizeof err), 0);
-    ASSERT_EQ (mp_sync_lock_acquire (sync, "M", d, 4, err, sizeof err), 1);
-    ASSERT_EQ (mp_sync_lock_acquire (sync, "M", a, 5, err, sizeof err), 0);
-    ASSERT_EQ (mp_sync_lock_acquire (sync, "M", c, 6, err, sizeof err), 0);
+    ASSERT_EQ (s_acquire (sync, "L", a, 1, err, sizeof err), 1);
+    ASSERT_EQ (s_acquire (sync, "L", b, 2, err, sizeof err), 0);
+    ASSERT_EQ (s_acquire (sync, "L", c, 3, err, sizeof err), 0);
+    ASSERT_EQ (s_acquire (sync, "M", d, 4, err, sizeof err), 1);
+    ASSERT_EQ (s_acquire (sync, "M", a, 5, err, sizeof err), 0);
+    ASSERT_EQ (s_acquire (sync, "M", c, 6, err, sizeof err), 0);
     //  a dies: L goes to b, a's wait on M is dropped
     mp_sync_owner_gone (sync, a);
     ASSERT_STREQ (s_grants, "L a1b2c3/u2 2;");
@@ -294,18 +322,18 @@ test_lock_owner_gone (void)
     mp_sync_owner_gone (sync, c);
     ASSERT_EQ (s_ngrants, 2);
     ASSERT_TRUE (!mp_sync_lock_held_by (sync, "M", c));
-    ASSERT_EQ (mp_sync_lock_acquire (sync, "M", d, 7, err, sizeof err), 1);
+    ASSERT_EQ (s_acquire (sync, "M", d, 7, err, sizeof err), 1);
     ASSERT_EQ (mp_sync_lock_release (sync, "L", b, err, sizeof err), 0);
     ASSERT_EQ (s_ngrants, 2);
     //  an unknown owner is a no-op; a dead owner can come back as a new one
     mp_sync_owner_gone (sync, "nobody");
-    ASSERT_EQ (mp_sync_lock_acquire (sync, "L", a, 8, err, sizeof err), 1);
+    ASSERT_EQ (s_acquire (sync, "L", a, 8, err, sizeof err), 1);
     ASSERT_TRUE (mp_sync_lock_held_by (sync, "M", d));
     //  the holder of many locks with waiters on each: all granted in one go
-    ASSERT_EQ (mp_sync_lock_acquire (sync, "N", a, 9, err, sizeof err), 1);
-    ASSERT_EQ (mp_sync_lock_acquire (sync, "L", b, 10, err, sizeof err), 0);
-    ASSERT_EQ (mp_sync_lock_acquire (sync, "N", d, 11, err, sizeof err), 0);
-    ASSERT_EQ (mp_sync_lock_acquire (sync, "N", b, 12, err, sizeof err), 0);
+    ASSERT_EQ (s_acquire (sync, "N", a, 9, err, sizeof err), 1);
+    ASSERT_EQ (s_acquire (sync, "L", b, 10, err, sizeof err), 0);
+    ASSERT_EQ (s_acquire (sync, "N", d, 11, err, sizeof err), 0);
+    ASSERT_EQ (s_acquire (sync, "N", b, 12, err, sizeof err), 0);
     s_grants_reset ();
     mp_sync_owner_gone (sync, a);
     ASSERT_EQ (s_ngrants, 2);
@@ -324,7 +352,7 @@ static int
 s_trail (mp_sync_t *sync, const char *name, const char *state, const char *owner)
 {
     char err[128];
-    return mp_sync_trail (sync, name, state, owner, err, sizeof err);
+    return s_trail_rc (sync, name, state, owner, err, sizeof err);
 }
 
 static void
@@ -343,13 +371,13 @@ test_trail_truth_table (void)
     ASSERT_EQ (mp_sync_trail_count (sync, "db"), 1);
     ASSERT_EQ (s_trail (sync, "db", "finish", "a"), 1);
     ASSERT_EQ (mp_sync_trail_count (sync, "db"), 0);
-    ASSERT_EQ (mp_sync_trail (sync, "db", "finish", "a", err, sizeof err), -1);
+    ASSERT_EQ (s_trail_rc (sync, "db", "finish", "a", err, sizeof err), MP_EINVAL);
     ASSERT_STREQ (err, "trail db: finish without a matching start");
-    ASSERT_EQ (mp_sync_trail (sync, "new", "finish", "a", err, sizeof err), -1);
+    ASSERT_EQ (s_trail_rc (sync, "new", "finish", "a", err, sizeof err), MP_EINVAL);
     ASSERT_STREQ (err, "trail new: finish without a matching start");
-    ASSERT_EQ (mp_sync_trail (sync, "db", "begin", "a", err, sizeof err), -1);
+    ASSERT_EQ (s_trail_rc (sync, "db", "begin", "a", err, sizeof err), MP_EINVAL);
     ASSERT_STREQ (err, "trail db: unknown state 'begin' (expected 'start' or 'finish')");
-    ASSERT_EQ (mp_sync_trail (sync, "db", "", "a", err, sizeof err), -1);
+    ASSERT_EQ (s_trail_rc (sync, "db", "", "a", err, sizeof err), MP_EINVAL);
     ASSERT_STREQ (err, "trail db: unknown state '' (expected 'start' or 'finish')");
     ASSERT_EQ (mp_sync_trail_count (sync, "db"), 0);
     //  a fresh cycle starts over; trails are independent
@@ -375,7 +403,7 @@ test_trail_ten_owners (void)
         snprintf (owner, sizeof owner, "agent/u%d", (i * 7) % 10);
         ASSERT_EQ (s_trail (sync, "t", "finish", owner), i == 9);
     }
-    ASSERT_EQ (s_trail (sync, "t", "finish", "agent/u0"), -1);
+    ASSERT_EQ (s_trail (sync, "t", "finish", "agent/u0"), MP_EINVAL);
     mp_sync_destroy (&sync);
 }
 
@@ -445,8 +473,8 @@ static void
 test_no_callback (void)
 {
     mp_sync_t *sync = mp_sync_new (NULL, NULL);
-    ASSERT_EQ (mp_sync_lock_acquire (sync, "L", "a", 1, NULL, 0), 1);
-    ASSERT_EQ (mp_sync_lock_acquire (sync, "L", "b", 2, NULL, 0), 0);
+    ASSERT_EQ (s_acquire (sync, "L", "a", 1, NULL, 0), 1);
+    ASSERT_EQ (s_acquire (sync, "L", "b", 2, NULL, 0), 0);
     ASSERT_EQ (mp_sync_lock_release (sync, "L", "a", NULL, 0), 0);
     ASSERT_TRUE (mp_sync_lock_held_by (sync, "L", "b"));
     mp_sync_destroy (&sync);

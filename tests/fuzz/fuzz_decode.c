@@ -39,12 +39,12 @@ static void s_split (const uint8_t *data, size_t size, mp_frames_t *f, const uin
 static mp_msg_t *s_decode (const mp_frames_t *f, const void *mac, size_t mac_len,
                            const mp_key_t *key, const mp_limits_t *limits)
 {
-    int code = MP_OK;
     char err[256] = "";
-    mp_msg_t *msg = mp_codec_decode (f->header, f->header_len, f->body, f->body_len, mac,
-                                     mac_len, key, limits, &code, err, sizeof err);
-    //  A failure always carries a code and a reason.
-    if (!msg && (code == MP_OK || err[0] == 0))
+    mp_msg_t *msg = NULL;
+    int code = mp_codec_decode (f->header, f->header_len, f->body, f->body_len, mac, mac_len,
+                                key, limits, &msg, err, sizeof err);
+    //  A failure always carries a code and a reason, and no message; a success a message.
+    if (code != MP_OK ? msg != NULL || err[0] == 0 || code > 0 : msg == NULL)
         abort ();
     return msg;
 }

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../../common/error.h"
 #include "../../proto/wire.h"
 #include "../c/testing.h"
 
@@ -99,8 +100,8 @@ static void s_garbage_is_dropped_and_service_goes_on (const char *dir)
     s_send_signed (sock, &key, good.header, good.header_len, good.body, good.body_len);
     ASSERT_TRUE (s_readable (sock, 5000));
     zmsg_t *reply = zmsg_recv (sock);
-    int code = 0;
-    mp_msg_t *msg = mp_wire_decode (reply, &key, &mp_limits_default, &code, err, sizeof err);
+    mp_msg_t *msg = NULL;
+    ASSERT_EQ (mp_wire_decode (reply, &key, &mp_limits_default, &msg, err, sizeof err), MP_OK);
     ASSERT_NOT_NULL (msg);
     ASSERT_EQ (mp_msg_type (msg), MP_MSG_OK);
     ASSERT_EQ (mp_msg_reqid (msg), 7);
