@@ -3,7 +3,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 NP ?= 4
 
-.PHONY: setup demo test test-c test-python test-asan-daemons test-valgrind bench clean
+.PHONY: setup demo test test-c test-python test-asan-daemons test-valgrind bench chaos clean
 
 setup:
 	@BUILD_DIR=$(BUILD) ./deploy/setup.sh
@@ -42,6 +42,16 @@ test: test-c test-python test-asan-daemons test-valgrind
 
 bench: setup
 	.venv/bin/python bench/bench_run.py
+
+# Seeded chaos across three namespaced hosts (root): faults during runs, then
+# exactly-once, no forged passes, no leftovers, bounded coordinator memory.
+# A short slice: make chaos CHAOS_RUNS=3 CHAOS_MINUTES=4; replay: CHAOS_SEED=S.
+CHAOS_RUNS ?= 200
+CHAOS_MINUTES ?= 60
+CHAOS_SEED ?=
+chaos: setup
+	.venv/bin/python tests/chaos/chaos.py --runs $(CHAOS_RUNS) --minutes $(CHAOS_MINUTES) \
+	    $(if $(CHAOS_SEED),--seed $(CHAOS_SEED))
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) .venv
