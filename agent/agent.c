@@ -12,6 +12,7 @@
 
 #define MP_COORD_SILENCE_MS 8000 //  no word from the coordinator this long: it is gone
 #define MP_HELLO_RETRY_MS 50 //  first retry; doubles up to 8 s
+#define MP_SILENCE_WARN_MS 5000 //  unanswered this long, the agent says so
 
 static void s_free_item (void **item)
 {
@@ -73,6 +74,7 @@ static int s_on_coord (zloop_t *loop, zsock_t *reader, void *arg)
             mp_welcome_msg_view (msg, &welcome);
             self->registered = 1;
             self->hello_backoff_ms = MP_HELLO_RETRY_MS;
+            self->silence_warn_ms = MP_SILENCE_WARN_MS;
             self->heartbeat_ms = welcome.heartbeat_ms ? welcome.heartbeat_ms : 1000;
             mp_info ("registered with %s: %zu slots", self->config.connect,
                      self->config.slots);
@@ -84,6 +86,7 @@ static int s_on_coord (zloop_t *loop, zsock_t *reader, void *arg)
             if (error.code == MP_ENOENT && self->registered) {
                 mp_warn ("the coordinator forgot us: registering again");
                 self->registered = 0;
+                self->unregistered_ms = mp_clock_mono_ms ();
                 for (mp_agent_run_t *run = (mp_agent_run_t *) zlistx_first (self->runs); run;
                      run = (mp_agent_run_t *) zlistx_next (self->runs))
                     mp_agentd_kill_run (self, run);
@@ -136,11 +139,18 @@ static int s_on_signal (zloop_t *loop, zmq_pollitem_t *item, void *arg)
     int stop = 0;
     while (read (self->sigfd, &info, sizeof info) == (ssize_t) sizeof info)
         if (info.ssi_signo == SIGTERM || info.ssi_signo == SIGINT)
-            stop = 1;
+            stop = (int) info.ssi_signo;
     int wstatus;
     pid_t pid;
     while ((pid = waitpid (-1, &wstatus, WNOHANG)) > 0)
         mp_agentd_reaped (self, pid, wstatus);
+    if (stop && self->registered) {
+        //  Leaving, not lost: the coordinator sends our units elsewhere at once. The
+        //  socket lingers so that the goodbye leaves before it is closed.
+        mp_msg_t *bye = MP_PACK (bye, .reason = stop == SIGTERM ? "SIGTERM" : "SIGINT");
+        mp_agentd_send_coord (self, &bye);
+        zsock_set_linger (self->coord, 1000);
+    }
     return stop ? -1 : 0;
 }
 
@@ -170,11 +180,24 @@ static int s_on_tick (zloop_t *loop, int timer_id, void *arg)
     (void) timer_id;
     mp_agentd_t *self = (mp_agentd_t *) arg;
     uint64_t now = mp_clock_mono_ms ();
+    if (now - self->last_stray_scan_ms >= 1000) {
+        self->last_stray_scan_ms = now;
+        mp_agentd_kill_strays (self);
+    }
     if (!self->registered) {
         if (now - self->last_hello_ms >= self->hello_backoff_ms) {
             s_send_hello (self);
             if (self->hello_backoff_ms < 8000)
                 self->hello_backoff_ms *= 2;
+        }
+        if (now - self->unregistered_ms >= self->silence_warn_ms) {
+            //  Wrong keys get no answer at all: the coordinator drops what it cannot
+            //  verify. Said again less and less often while it lasts.
+            mp_warn ("no answer from %s for %" PRIu64 " s: is mp-coord running there, "
+                     "reachable, and using the same key? retrying",
+                     self->config.connect, (now - self->unregistered_ms) / 1000);
+            self->silence_warn_ms = self->silence_warn_ms < 60000 ? self->silence_warn_ms * 2
+                                                                  : 120000;
         }
         return 0;
     }
@@ -186,6 +209,7 @@ static int s_on_tick (zloop_t *loop, int timer_id, void *arg)
              run = (mp_agent_run_t *) zlistx_next (self->runs))
             mp_agentd_kill_run (self, run);
         self->registered = 0;
+        self->unregistered_ms = now;
         zloop_reader_end (self->loop, self->coord);
         zsock_destroy (&self->coord);
         char err[256];
@@ -218,6 +242,8 @@ mp_agentd_t *mp_agentd_new (const mp_agent_config_t *config, char *err, size_t e
     self->sigfd = -1;
     self->heartbeat_ms = 1000;
     self->hello_backoff_ms = MP_HELLO_RETRY_MS;
+    self->silence_warn_ms = MP_SILENCE_WARN_MS;
+    self->unregistered_ms = mp_clock_mono_ms ();
     //  Orphaned unit processes come to us, so that we can say how they ended.
     if (prctl (PR_SET_CHILD_SUBREAPER, 1) != 0) {
         mp_set_error (err, errlen, "cannot become a subreaper: %s", strerror (errno));
@@ -282,6 +308,8 @@ void mp_agentd_destroy (mp_agentd_t **self_p)
             unlink (run->log_path);
         }
     }
+    if (self->runs)
+        mp_agentd_kill_strays (self);
     //  Reap what we killed so nothing is left behind as a zombie of ours.
     while (waitpid (-1, NULL, WNOHANG) > 0)
         ;

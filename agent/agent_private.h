@@ -42,6 +42,9 @@ struct mp_agentd_t {
     uint64_t last_hello_ms;
     uint64_t last_beat_ms;
     uint64_t hello_backoff_ms;
+    uint64_t unregistered_ms;    //  since when no coordinator answered (monotonic)
+    uint64_t silence_warn_ms;    //  say so when unanswered this long; doubles
+    uint64_t last_stray_scan_ms;
     zlistx_t *runs;   //  of mp_agent_run_t
     zlistx_t *procs;  //  of mp_agent_proc_t: unit processes by pid
     uint64_t dropped;
@@ -63,6 +66,18 @@ void mp_agentd_drop_run_if_idle (mp_agentd_t *self, mp_agent_run_t *run);
 //  RUN_END: the run's unit processes are stopped, its zygote is told to leave, and
 //  killed with its process group if it is still there after a grace period.
 void mp_agentd_end_run (mp_agentd_t *self, mp_agent_run_t *run);
+//  The parent pid of a process, from /proc, into *parent. MP_OK, or MP_EIO when it
+//  cannot be read.
+int mp_agentd_parent_of (pid_t pid, pid_t *parent);
+//  Every process a run starts has this in its environment (with PYTEST_MP_RUN_ID),
+//  unless it scrubs it: how an agent knows whose a stray process is.
+#define MP_AGENT_PID_ENV "PYTEST_MP_AGENT_PID"
+
+//  Kills processes left by runs that are over, wherever they were reparented (daemons
+//  that left their process group included): those whose environment names this
+//  agent and a run that ended or that it does not know, and those of an agent that
+//  is gone.
+void mp_agentd_kill_strays (mp_agentd_t *self);
 //  Kills the zygotes of ended runs whose grace period is over.
 void mp_agentd_enforce_grace (mp_agentd_t *self, uint64_t now);
 //  Waits, until the monotonic until_ms at the latest, for the zygotes of ended runs

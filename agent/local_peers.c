@@ -1,28 +1,5 @@
 //  Messages from local peers (zygotes, unit processes): who may send what, then relayed.
-#include <stdio.h>
-
 #include "agent_private.h"
-
-//  The parent pid of a process, from /proc, into *parent. MP_OK, or MP_EIO when it
-//  cannot be read.
-static int s_parent_of (pid_t pid, pid_t *parent)
-{
-    char path[64], buf[512];
-    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
-    FILE *f = fopen (path, "r");
-    if (!f)
-        return MP_EIO;
-    size_t n = fread (buf, 1, sizeof buf - 1, f);
-    fclose (f);
-    buf[n] = '\0';
-    //  "pid (comm) state ppid ...": comm may hold spaces and parentheses.
-    char *end = strrchr (buf, ')');
-    int ppid;
-    if (!end || sscanf (end + 1, " %*c %d", &ppid) != 1)
-        return MP_EIO;
-    *parent = (pid_t) ppid;
-    return MP_OK;
-}
 
 //  What a local peer may send: the catalogue decides, once the peer is bound to what
 //  it is. A zygote names itself by its run, which must be live; a unit process is
@@ -63,7 +40,7 @@ static int s_check_local (mp_agentd_t *self, mp_msg_t *msg, char *err, size_t er
             mp_agent_run_t *run = mp_agentd_find_run (self, started.run);
             pid_t parent;
             if (started.pid != peer.id || (pid_t) started.pid <= 0 || !run || run->ended
-                || run->zygote <= 0 || s_parent_of ((pid_t) started.pid, &parent) != MP_OK
+                || run->zygote <= 0 || mp_agentd_parent_of ((pid_t) started.pid, &parent) != MP_OK
                 || parent != run->zygote) {
                 refusal = "not a new child of the zygote of a live run";
                 goto refuse;

@@ -1,5 +1,7 @@
 //  The agent's runs and the processes it supervises: zygotes are spawned, killed and
 //  reaped here, and unit processes that outlive their zygote are reaped and reported.
+#include <dirent.h>
+#include <stdio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -158,7 +160,7 @@ void mp_agentd_start_run (mp_agentd_t *self, mp_msg_t *msg)
         mp_agentd_discard_run (self, old);
     }
     mp_agent_run_t *run = (mp_agent_run_t *) calloc (1, sizeof *run);
-    char **env = (char **) calloc (start.env.count + 4, sizeof (char *));
+    char **env = (char **) calloc (start.env.count + 6, sizeof (char *));
     if (!run || !env)
         goto done;
     run->id = id;
@@ -167,6 +169,10 @@ void mp_agentd_start_run (mp_agentd_t *self, mp_msg_t *msg)
     env[nenv++] = zsys_sprintf ("MP_WORKER_ENDPOINT=%s", self->local_endpoint);
     env[nenv++] = zsys_sprintf ("MP_WORKER_RUN=%" PRIu64, id);
     env[nenv++] = zsys_sprintf ("MP_WORKER_KEY_FILE=%s", self->config.key_file);
+    //  Kept by every process the run starts that does not scrub its environment:
+    //  how the agent tells a stray daemon's run (mp_agentd_kill_strays).
+    env[nenv++] = zsys_sprintf ("PYTEST_MP_RUN_ID=%" PRIu64, id);
+    env[nenv++] = zsys_sprintf ("%s=%d", MP_AGENT_PID_ENV, (int) getpid ());
     for (size_t i = 0; i < start.env.count; i++)
         env[nenv++] = strdup (start.env.items[i]);
     mp_zygote_spec_t spec = { self->config.python, self->config.workdir, run->log_path,
@@ -225,4 +231,108 @@ void mp_agentd_reaped (mp_agentd_t *self, pid_t pid, int wstatus)
     mp_agent_run_t *run = mp_agentd_find_run (self, run_id);
     if (run)
         mp_agentd_drop_run_if_idle (self, run);
+}
+
+int mp_agentd_parent_of (pid_t pid, pid_t *parent)
+{
+    char path[64], buf[512];
+    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+    FILE *f = fopen (path, "r");
+    if (!f)
+        return MP_EIO;
+    size_t n = fread (buf, 1, sizeof buf - 1, f);
+    fclose (f);
+    buf[n] = '\0';
+    //  "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+    char *end = strrchr (buf, ')');
+    int ppid;
+    if (!end || sscanf (end + 1, " %*c %d", &ppid) != 1)
+        return MP_EIO;
+    *parent = (pid_t) ppid;
+    return MP_OK;
+}
+
+//  What a process's environment says of the run that started it: the run id and
+//  the pid of its agent (0 for what it does not say).
+static void s_tags_of (pid_t pid, uint64_t *run, pid_t *agent)
+{
+    *run = 0;
+    *agent = 0;
+    char path[64];
+    snprintf (path, sizeof path, "/proc/%d/environ", (int) pid);
+    FILE *f = fopen (path, "r");
+    if (!f)
+        return;
+    static const char run_tag[] = "PYTEST_MP_RUN_ID=", agent_tag[] = MP_AGENT_PID_ENV "=";
+    char entry[256];
+    size_t len = 0;
+    int c;
+    //  NUL-separated entries; only the tags' are read in full.
+    while ((c = fgetc (f)) != EOF) {
+        if (c != '\0') {
+            if (len + 1 < sizeof entry)
+                entry[len++] = (char) c;
+            continue;
+        }
+        entry[len] = '\0';
+        if (strncmp (entry, run_tag, sizeof run_tag - 1) == 0)
+            *run = strtoull (entry + sizeof run_tag - 1, NULL, 10);
+        else if (strncmp (entry, agent_tag, sizeof agent_tag - 1) == 0)
+            *agent = (pid_t) strtol (entry + sizeof agent_tag - 1, NULL, 10);
+        len = 0;
+    }
+    fclose (f);
+}
+
+//  1 when pid is a running mp-agent (directly, or under a tool such as valgrind).
+static int s_is_agent (pid_t pid)
+{
+    char path[64], cmdline[4096];
+    snprintf (path, sizeof path, "/proc/%d/cmdline", (int) pid);
+    FILE *f = fopen (path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread (cmdline, 1, sizeof cmdline - 1, f);
+    fclose (f);
+    //  NUL-separated arguments: any that names the mp-agent binary.
+    for (size_t at = 0; at < n; at += strlen (cmdline + at) + 1) {
+        cmdline[n] = '\0';
+        const char *base = strrchr (cmdline + at, '/');
+        if (strcmp (base ? base + 1 : cmdline + at, "mp-agent") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+void mp_agentd_kill_strays (mp_agentd_t *self)
+{
+    DIR *proc = opendir ("/proc");
+    if (!proc)
+        return;
+    pid_t me = getpid ();
+    struct dirent *entry;
+    while ((entry = readdir (proc))) {
+        char *end;
+        long pid = strtol (entry->d_name, &end, 10);
+        if (*end || pid <= 0 || (pid_t) pid == me)
+            continue;
+        uint64_t id;
+        pid_t agent;
+        s_tags_of ((pid_t) pid, &id, &agent);
+        if (!id || !agent)
+            continue;
+        if (agent == me) {
+            mp_agent_run_t *run = mp_agentd_find_run (self, id);
+            //  A live run's processes, and an ended run's zygote in its grace, stay.
+            if (run && (!run->ended || (pid_t) pid == run->zygote))
+                continue;
+        }
+        else if (s_is_agent (agent))
+            continue; //  another agent's: it looks after its own
+        //  Ours and over, or of an agent that is gone (killed, so it could not clean
+        //  up): nobody else would stop it.
+        mp_warn ("killing process %ld left by run %" PRIu64, pid, id);
+        kill ((pid_t) pid, SIGKILL);
+    }
+    closedir (proc);
 }

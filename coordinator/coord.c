@@ -20,6 +20,8 @@ mp_coord_t *mp_coord_new (const mp_coord_config_t *config, char *err, size_t err
         return NULL;
     }
     self->config = *config;
+    if (!self->config.unit_ack_ms)
+        self->config.unit_ack_ms = MP_UNIT_ACK_MS;
     //  Run ids start from the clock, so that a restarted coordinator does not reuse
     //  the ids of runs that agents may still remember.
     self->next_run = mp_clock_wall_ms ();
@@ -148,6 +150,19 @@ static void s_on_heartbeat (mp_coord_t *self, mp_request_t *req)
     mp_coord_reply (self, req, &beat);
 }
 
+//  An agent leaves (SIGTERM, SIGINT): its units go elsewhere now, and it no longer
+//  counts as present.
+static void s_on_bye (mp_coord_t *self, mp_request_t *req)
+{
+    mp_bye_msg_t bye;
+    mp_bye_msg_view (req->msg, &bye);
+    char why[160];
+    snprintf (why, sizeof why, "it left (%s)", bye.reason);
+    mp_coord_agent_lost (self, req->agent, why);
+    mp_agent_table_remove (self->agents, req->agent);
+    req->agent = NULL;
+}
+
 static void s_on_agents (mp_coord_t *self, mp_request_t *req)
 {
     mp_coord_reply_ok (self, req, mp_agent_table_size (self->agents));
@@ -158,6 +173,7 @@ static mp_handler_fn *const s_handlers[MP_MSG_TYPE_MAX] = {
     [MP_MSG_HELLO] = s_on_hello,
     [MP_MSG_HEARTBEAT] = s_on_heartbeat,
     [MP_MSG_AGENTS] = s_on_agents,
+    [MP_MSG_BYE] = s_on_bye,
     [MP_MSG_SUBMIT] = mp_coord_on_submit,
     [MP_MSG_PLAN_UNIT] = mp_coord_on_plan_unit,
     [MP_MSG_PLAN_END] = mp_coord_on_plan_end,

@@ -13,6 +13,8 @@ typedef struct {
     mp_key_t key;
     uint64_t heartbeat_ms;     //  agents send one this often
     uint64_t expiry_ms;        //  an agent silent this long is gone
+    uint64_t unit_ack_ms;      //  a unit sent but not started this long is taken back
+                               //  (0: MP_UNIT_ACK_MS)
 } mp_coord_config_t;
 
 typedef struct mp_coord_t mp_coord_t;

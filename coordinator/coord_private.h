@@ -70,6 +70,10 @@ void mp_coord_event (mp_coord_t *self, mp_run_t *run, int kind, const char *test
 //  Answers the run's waiting poll when events are there or its deadline passed.
 void mp_coord_answer_poll (mp_coord_t *self, mp_run_t *run, int force);
 
+//  A unit sent to an agent whose process has not announced itself this long after is
+//  taken back and runs elsewhere.
+#define MP_UNIT_ACK_MS 10000
+
 //  A front end polls at least this often while its run is on; silent longer, it is gone.
 #define MP_FRONT_SILENCE_MS 60000
 

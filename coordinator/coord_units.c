@@ -75,28 +75,68 @@ static void s_unit_ended (mp_coord_t *self, mp_run_t *run, mp_unit_t *unit, int6
         mp_coord_finish_run (self, run);
 }
 
+//  The unit's host is gone (its agent was lost or left, its zygote died, or the unit
+//  was never taken up): that is not the test's fault. The first time, the unit goes
+//  back to the queue from its first unfinished test, and the front end is told
+//  (RETRY) that the lost attempt's reports of that test are void; the second time,
+//  the test fails naming both hosts. The lost attempt's locks and trail starts are
+//  given back either way (mp_coord_unit_off_slot).
+static void s_unit_lost (mp_coord_t *self, mp_run_t *run, mp_unit_t *unit,
+                         const mp_agent_entry_t *agent, const char *why)
+{
+    if (!mp_coord_unit_active (run, unit))
+        return;
+    char where[192];
+    snprintf (where, sizeof where, "agent %s (%s) %s", agent->name, agent->hostname, why);
+    if (unit->requeued > 0) {
+        char text[448];
+        snprintf (text, sizeof text, "lost its host twice: first %s, then %s", unit->lost,
+                  where);
+        s_unit_ended (self, run, unit, 0, text);
+        return;
+    }
+    snprintf (unit->lost, sizeof unit->lost, "%s", where);
+    if (unit->finished < unit->ntests) {
+        char text[256];
+        snprintf (text, sizeof text, "%s: running it again elsewhere", where);
+        mp_coord_event (self, run, MP_EVENT_RETRY, unit->tests[unit->finished], unit->id,
+                        text, strlen (text));
+    }
+    mp_coord_unit_off_slot (self, run, unit, 1);
+}
+
+//  Whether any agent may still run units of the run: one ready, or still collecting.
+static int s_run_has_agents (mp_coord_t *self, mp_run_t *run)
+{
+    for (size_t i = 0; i < mp_agent_table_size (self->agents); i++) {
+        int ready = mp_run_ready (run, mp_agent_table_at (self->agents, i)->key);
+        if (ready == MP_READY_YES || ready == MP_READY_STARTING)
+            return 1;
+    }
+    return 0;
+}
+
+//  Every unit of the run out on the agent is lost with it.
+static void s_units_lost (mp_coord_t *self, mp_run_t *run, const mp_agent_entry_t *agent,
+                          const char *why)
+{
+    for (size_t i = 0; i < mp_run_nunits (run); i++) {
+        mp_unit_t *unit = mp_run_unit_at (run, i);
+        if (mp_coord_unit_active (run, unit) && streq (unit->agent, agent->key))
+            s_unit_lost (self, run, unit, agent, why);
+    }
+}
+
 void mp_coord_agent_lost (mp_coord_t *self, mp_agent_entry_t *agent, const char *why)
 {
     mp_warn ("agent %s (%s) lost: %s", agent->name, agent->hostname, why);
+    char text[160];
+    snprintf (text, sizeof text, "was lost: %s", why);
     for (mp_run_t *run = (mp_run_t *) zlistx_first (self->runs); run;
          run = (mp_run_t *) zlistx_next (self->runs)) {
         mp_run_set_ready (run, agent->key, MP_READY_NONE);
-        if (run->state != MP_RUN_RUNNING)
-            continue;
-        for (size_t i = 0; i < mp_run_nunits (run); i++) {
-            mp_unit_t *unit = mp_run_unit_at (run, i);
-            if (!mp_coord_unit_active (run, unit) || !streq (unit->agent, agent->key))
-                continue;
-            if (unit->requeued == 0 && !unit->reported) {
-                //  Nothing of it was reported: run it elsewhere, once.
-                mp_coord_unit_off_slot (self, run, unit, 1);
-            }
-            else {
-                char text[256];
-                snprintf (text, sizeof text, "agent %s lost: %s", agent->name, why);
-                s_unit_ended (self, run, unit, 0, text);
-            }
-        }
+        if (run->state == MP_RUN_RUNNING)
+            s_units_lost (self, run, agent, text);
     }
 }
 
@@ -136,9 +176,12 @@ void mp_coord_dispatch (mp_coord_t *self)
                 mp_unit_t *unit = mp_run_unit (run, id);
                 mp_msg_t *msg = MP_PACK (unit, .run = run->id, .unit = unit->id,
                                          .group = unit->group,
-                                         .tests = { (const char *const *) unit->tests,
-                                                    unit->ntests });
+                                         //  A retry starts at its first unfinished test.
+                                         .tests = { (const char *const *) unit->tests
+                                                        + unit->finished,
+                                                    unit->ntests - unit->finished });
                 snprintf (unit->agent, sizeof unit->agent, "%s", agent->key);
+                unit->sent_ms = mp_clock_mono_ms ();
                 agent->busy++;
                 char zygote[MP_PEER_NAME_MAX];
                 mp_peer_zygote_name (run->id, zygote);
@@ -221,6 +264,17 @@ void mp_coord_on_unit_exit (mp_coord_t *self, mp_request_t *req)
         s_unit_ended (self, req->run, unit, ended.status, NULL);
 }
 
+//  An agent was taken out of a run (what says how): the front end hears of it, as
+//  an error that ends the run when no agent is left for it.
+static void s_agent_out (mp_coord_t *self, mp_run_t *run, const char *what)
+{
+    int left = s_run_has_agents (self, run);
+    char text[640];
+    snprintf (text, sizeof text, "%s%s", what, left ? "" : "; no agent is left for the run");
+    mp_coord_event (self, run, left ? MP_EVENT_NOTICE : MP_EVENT_ERROR, "", 0, text,
+                    strlen (text));
+}
+
 void mp_coord_on_zygote_exit (mp_coord_t *self, mp_request_t *req)
 {
     mp_zygote_exit_msg_t ended;
@@ -235,14 +289,12 @@ void mp_coord_on_zygote_exit (mp_coord_t *self, mp_request_t *req)
     snprintf (text, sizeof text, "agent %s: its zygote (the pytest process that collects the "
               "suite) %s%s", req->agent->name, status,
               was == MP_READY_STARTING ? " before it finished collecting" : "");
-    mp_coord_event (self, run, MP_EVENT_ERROR, "", 0, text, strlen (text));
-    //  Units handed to it that never got a process will not be reported by anyone.
-    for (size_t i = 0; i < mp_run_nunits (run); i++) {
-        mp_unit_t *unit = mp_run_unit_at (run, i);
-        if (mp_coord_unit_active (run, unit) && !unit->pid
-            && streq (unit->agent, req->agent->key))
-            s_unit_ended (self, run, unit, 0, text);
-    }
+    //  Only this agent is out of the run; it goes on elsewhere, or fails when no agent
+    //  is left.
+    char why[160];
+    snprintf (why, sizeof why, "lost its zygote, which %s", status);
+    s_units_lost (self, run, req->agent, why);
+    s_agent_out (self, run, text);
 }
 
 void mp_coord_enforce_timeouts (mp_coord_t *self)
@@ -250,10 +302,30 @@ void mp_coord_enforce_timeouts (mp_coord_t *self)
     uint64_t now = mp_clock_mono_ms ();
     for (mp_run_t *run = (mp_run_t *) zlistx_first (self->runs); run;
          run = (mp_run_t *) zlistx_next (self->runs)) {
-        if (run->state != MP_RUN_RUNNING || run->timeout_ms == 0)
+        if (run->state != MP_RUN_RUNNING)
             continue;
         for (size_t i = 0; i < mp_run_nunits (run); i++) {
             mp_unit_t *unit = mp_run_unit_at (run, i);
+            int state = MP_UNIT_QUEUED;
+            mp_sched_state (run->sched, unit->id, &state);
+            mp_agent_entry_t *holder = mp_agent_table_find_key (self->agents, unit->agent);
+            if (state == MP_UNIT_SENT && holder
+                && now - unit->sent_ms > self->config.unit_ack_ms) {
+                //  Lost on the way, or its zygote never took it up: taken back, and
+                //  that zygote gets nothing more of the run.
+                char why[96];
+                snprintf (why, sizeof why, "did not start it within %.3g s",
+                          (double) self->config.unit_ack_ms / 1000.0);
+                mp_run_set_ready (run, holder->key, MP_READY_FAILED);
+                s_unit_lost (self, run, unit, holder, why);
+                char text[320];
+                snprintf (text, sizeof text, "agent %s (%s) %s: it gets no more of this run",
+                          holder->name, holder->hostname, why);
+                s_agent_out (self, run, text);
+                continue;
+            }
+            if (run->timeout_ms == 0)
+                continue;
             if (!mp_coord_unit_active (run, unit) || unit->timed_out || !unit->pid
                 || !unit->test_since_ms || now - unit->test_since_ms <= run->timeout_ms)
                 continue;

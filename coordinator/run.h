@@ -20,9 +20,11 @@ typedef struct {
     char agent[80];    //  key of the agent it was last sent to
     uint64_t pid;      //  its process, once started
     int requeued;      //  times it went back to the queue
+    char lost[192];    //  where and why its first attempt was lost ("" when it was not)
+    uint64_t sent_ms;  //  when it was last sent to an agent (monotonic)
     uint64_t test_since_ms; //  when its current test began (monotonic), 0 between tests
     int timed_out;     //  killed for exceeding the run's timeout
-    int reported;      //  some report of it arrived (then it is never run again)
+    int reported;      //  some report of it arrived
 } mp_unit_t;
 
 typedef struct {

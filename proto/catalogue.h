@@ -72,7 +72,9 @@ typedef enum { MP_SCOPE_NONE = 0, MP_SCOPE_RUN = 1, MP_SCOPE_UNIT = 2 } mp_scope
     X (TRAIL, trail, 30, MP_ROLE_UNIT, MP_SCOPE_RUN,                                    \
        "a trail's start or finish: OK(1 for the first start or last finish)")           \
     X (KILL, kill, 31, MP_ROLE_COORD, MP_SCOPE_NONE, "an agent kills a timed-out unit") \
-    X (AGENTS, agents, 32, MP_ROLE_FRONT, MP_SCOPE_NONE, "how many agents: OK(count)")
+    X (AGENTS, agents, 32, MP_ROLE_FRONT, MP_SCOPE_NONE, "how many agents: OK(count)")  \
+    X (BYE, bye, 33, MP_ROLE_AGENT, MP_SCOPE_NONE,                                      \
+       "an agent leaves: its units go elsewhere at once")
 
 //  Fields of each message, in wire order: F (NAME, type, field, meaning).
 #define MP_FIELDS_OK(F) F (OK, u, value, "meaning depends on the request")
@@ -146,5 +148,6 @@ typedef enum { MP_SCOPE_NONE = 0, MP_SCOPE_RUN = 1, MP_SCOPE_UNIT = 2 } mp_scope
 #define MP_FIELDS_KILL(F)                                                                \
     F (KILL, u, run, "run id") F (KILL, u, unit, "unit id") F (KILL, u, pid, "its process")
 #define MP_FIELDS_AGENTS(F)
+#define MP_FIELDS_BYE(F) F (BYE, s, reason, "why it leaves")
 
 #endif

@@ -15,6 +15,9 @@
     X (WARNING, "warning", MP_ROLE_UNIT, "a warning recorded during a test")            \
     X (CRASH, "crash", MP_ROLE_COORD, "the unit process died in this test: why")        \
     X (ERROR, "error", MP_ROLE_COORD, "a run-level problem, such as a zygote's failure") \
+    X (RETRY, "retry", MP_ROLE_COORD,                                                   \
+       "the test's host was lost: its partial reports are void, it runs again elsewhere") \
+    X (NOTICE, "notice", MP_ROLE_COORD, "something the user should know about the run")  \
     X (DONE, "done", MP_ROLE_COORD, "the run is over: the last event")
 
 typedef enum {

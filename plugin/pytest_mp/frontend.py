@@ -137,6 +137,8 @@ class FrontEnd:
         self.items = {}
         self.pending = {}  # nodeid -> replay calls waiting for its logfinish
         self.finished = set()  # nodeids whose logfinish was replayed
+        self.retries = {}  # nodeid -> why each earlier attempt was lost
+        self.notices = []  # what the coordinator said about the run
         self.errors = []
         self.done = False  # the run's last event has been replayed
 
@@ -304,8 +306,27 @@ class FrontEnd:
     def event_error(self, nodeid, unit_id, data):
         self.errors.append(data.decode("utf-8", "replace"))
 
+    def event_retry(self, nodeid, unit_id, data):
+        # The attempt's host was lost: what it reported of this test is void, and the
+        # test runs again elsewhere.
+        self.pending.pop(nodeid, None)
+        self.retries.setdefault(nodeid, []).append(data.decode("utf-8", "replace"))
+
+    def event_notice(self, nodeid, unit_id, data):
+        self.notices.append(data.decode("utf-8", "replace"))
+
     def event_done(self, nodeid, unit_id, data):
         self.done = True
+
+    def pytest_terminal_summary(self, terminalreporter):
+        if not self.retries and not self.notices:
+            return
+        terminalreporter.section("pytest-mp")
+        for nodeid, whys in self.retries.items():
+            for why in whys:
+                terminalreporter.write_line("retried %s: %s" % (nodeid, why))
+        for notice in self.notices:
+            terminalreporter.write_line(notice)
 
     def _flush(self, nodeid):
         hook = self.config.hook
@@ -318,6 +339,9 @@ class FrontEnd:
                 location = value
                 hook.pytest_runtest_logstart(nodeid=nodeid, location=value)
             else:
+                if nodeid in self.retries:
+                    # junit carries it as a property of the final attempt.
+                    value.user_properties.append(("mp_retry", "; ".join(self.retries[nodeid])))
                 hook.pytest_runtest_logreport(report=value)
         hook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
         self.finished.add(nodeid)

@@ -31,12 +31,19 @@ static void *s_serve (void *arg)
 
 fp_coord_t *fp_coord_start (const char *endpoint, uint64_t heartbeat_ms, uint64_t expiry_ms)
 {
+    return fp_coord_start_ack (endpoint, heartbeat_ms, expiry_ms, 0);
+}
+
+fp_coord_t *fp_coord_start_ack (const char *endpoint, uint64_t heartbeat_ms,
+                                uint64_t expiry_ms, uint64_t unit_ack_ms)
+{
     fp_init ();
     fp_coord_t *self = (fp_coord_t *) calloc (1, sizeof *self);
     ASSERT_NOT_NULL (self);
     const char *listen[] = { endpoint };
     mp_coord_config_t config = { .listen = listen, .nlisten = 1, .key = fp_key,
-                                 .heartbeat_ms = heartbeat_ms, .expiry_ms = expiry_ms };
+                                 .heartbeat_ms = heartbeat_ms, .expiry_ms = expiry_ms,
+                                 .unit_ack_ms = unit_ack_ms };
     char err[256] = "";
     self->coord = mp_coord_new (&config, err, sizeof err);
     if (!self->coord)
@@ -305,9 +312,22 @@ void fp_agent_join (fp_peer_t *agent, uint64_t run)
 
 uint64_t fp_agent_unit (fp_peer_t *agent, uint64_t run)
 {
+    return fp_agent_unit_tests (agent, run, NULL);
+}
+
+uint64_t fp_agent_unit_tests (fp_peer_t *agent, uint64_t run, const char *const *tests)
+{
     mp_msg_t *msg = fp_expect (agent, MP_MSG_UNIT);
     mp_unit_msg_t unit;
     ASSERT_EQ (mp_unit_msg_view (msg, &unit), MP_OK);
+    if (tests) {
+        size_t n = 0;
+        while (tests[n])
+            n++;
+        ASSERT_EQ (unit.tests.count, n);
+        for (size_t i = 0; i < n; i++)
+            ASSERT_STREQ (unit.tests.items[i], tests[i]);
+    }
     ASSERT_EQ (unit.run, run);
     char zygote[MP_PEER_NAME_MAX];
     mp_peer_zygote_name (run, zygote);

@@ -30,6 +30,9 @@ void fp_init (void);
 //  A coordinator on endpoint, serving in a thread of this process until stopped.
 typedef struct fp_coord_t fp_coord_t;
 fp_coord_t *fp_coord_start (const char *endpoint, uint64_t heartbeat_ms, uint64_t expiry_ms);
+//  The same, with units sent but not started taken back after unit_ack_ms.
+fp_coord_t *fp_coord_start_ack (const char *endpoint, uint64_t heartbeat_ms,
+                                uint64_t expiry_ms, uint64_t unit_ack_ms);
 //  Stops its reactor, joins its thread and frees it.
 void fp_coord_stop (fp_coord_t **self_p);
 
@@ -67,6 +70,8 @@ void fp_agent_silence (fp_peer_t *agent);
 void fp_agent_join (fp_peer_t *agent, uint64_t run);
 //  The next message is a UNIT of run for its zygote: its unit id.
 uint64_t fp_agent_unit (fp_peer_t *agent, uint64_t run);
+//  The same, also checking the test ids it carries (a NULL-ended list).
+uint64_t fp_agent_unit_tests (fp_peer_t *agent, uint64_t run, const char *const *tests);
 //  The unit process pid of a unit announces itself (UNIT_STARTED, as u<pid>).
 void fp_unit_started (fp_peer_t *agent, uint64_t run, uint64_t unit, uint64_t pid);
 //  The unit process reports an event (as u<pid>), which must be answered OK.

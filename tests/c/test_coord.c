@@ -8,6 +8,7 @@
 #define LONG_EXPIRY_MS 10000
 
 #define FREE MP_STRATEGY_FREE
+#define SERIAL MP_STRATEGY_SERIAL
 #define ISO_SERIAL MP_STRATEGY_ISOLATED_SERIAL
 
 //  A NULL-ended list of test ids.
@@ -232,14 +233,16 @@ static void test_lost_agent_unit_is_requeued_once (void)
     fp_expect_nothing (agent2, FP_QUIET_MS);
     fp_agent_silence (agent1);
 
-    //  After the expiry the unit goes to agent 2, which runs it.
+    //  After the expiry the unit goes to agent 2, which runs it; the front end is told.
     ASSERT_EQ (fp_agent_unit (agent2, run), 1);
     fp_unit_passes (agent2, run, 1, 502, TESTS ("t.py::a"));
     fp_events_t events = { 0 };
     fp_poll_until_done (front, run, &events);
-    ASSERT_EQ (events.count, 4);
-    s_assert_passed (&events, 0, "t.py::a", 1);
-    s_assert_event (&events, 3, "done", "");
+    ASSERT_EQ (events.count, 5);
+    s_assert_event (&events, 0, "retry", "t.py::a");
+    ASSERT_STRSTR (events.data[0], "agent agent1 (h) was lost: heartbeats stopped");
+    s_assert_passed (&events, 1, "t.py::a", 1);
+    s_assert_event (&events, 4, "done", "");
 
     fp_peer_destroy (&front);
     fp_peer_destroy (&agent2);
@@ -247,9 +250,56 @@ static void test_lost_agent_unit_is_requeued_once (void)
     fp_coord_stop (&coord);
 }
 
-static void test_lost_agent_unit_that_reported_crashes (void)
+static void test_host_loss_reruns_from_the_unfinished_test_and_fails_the_second_time (void)
 {
     fp_coord_t *coord = fp_coord_start (EP, HEARTBEAT_MS, 600);
+    fp_peer_t *agent1 = fp_agent_new (EP, "agent1", 1);
+    fp_peer_t *agent2 = fp_agent_new (EP, "agent2", 1);
+    fp_peer_t *front = fp_peer_new (EP, "front1");
+    fp_plan_t plan[] = { { 1, "S", SERIAL, { "t.py::a", "t.py::b", NULL } } };
+    uint64_t run = fp_submit (front, 0, plan, 1);
+    fp_agent_join (agent1, run);
+    ASSERT_EQ (fp_agent_unit (agent1, run), 1);
+    fp_agent_join (agent2, run);
+
+    //  Agent 1 finishes a, starts b, and is lost.
+    fp_unit_started (agent1, run, 1, 601);
+    fp_report (agent1, 601, run, 1, "logstart", "t.py::a");
+    fp_report (agent1, 601, run, 1, "logreport", "t.py::a");
+    fp_report (agent1, 601, run, 1, "logfinish", "t.py::a");
+    fp_report (agent1, 601, run, 1, "logstart", "t.py::b");
+    fp_agent_silence (agent1);
+
+    //  The unit goes to agent 2 from b on: a already reported is not run again.
+    ASSERT_EQ (fp_agent_unit_tests (agent2, run, TESTS ("t.py::b")), 1);
+    fp_unit_started (agent2, run, 1, 602);
+    fp_report (agent2, 602, run, 1, "logstart", "t.py::b");
+    fp_agent_silence (agent2);
+
+    fp_events_t events = { 0 };
+    fp_poll_until_done (front, run, &events);
+    ASSERT_EQ (events.count, 8);
+    s_assert_event (&events, 0, "logstart", "t.py::a");
+    s_assert_event (&events, 2, "logfinish", "t.py::a");
+    s_assert_event (&events, 3, "logstart", "t.py::b");
+    s_assert_event (&events, 4, "retry", "t.py::b");
+    ASSERT_STRSTR (events.data[4], "agent1");
+    s_assert_event (&events, 5, "logstart", "t.py::b");
+    //  The second loss fails the test, naming both hosts.
+    s_assert_event (&events, 6, "crash", "t.py::b");
+    ASSERT_STRSTR (events.data[6], "lost its host twice: first agent agent1");
+    ASSERT_STRSTR (events.data[6], "then agent agent2");
+    s_assert_event (&events, 7, "done", "");
+
+    fp_peer_destroy (&front);
+    fp_peer_destroy (&agent2);
+    fp_peer_destroy (&agent1);
+    fp_coord_stop (&coord);
+}
+
+static void test_a_unit_its_agent_does_not_take_up_is_taken_back (void)
+{
+    fp_coord_t *coord = fp_coord_start_ack (EP, HEARTBEAT_MS, LONG_EXPIRY_MS, 300);
     fp_peer_t *agent1 = fp_agent_new (EP, "agent1", 1);
     fp_peer_t *agent2 = fp_agent_new (EP, "agent2", 1);
     fp_peer_t *front = fp_peer_new (EP, "front1");
@@ -259,19 +309,101 @@ static void test_lost_agent_unit_that_reported_crashes (void)
     ASSERT_EQ (fp_agent_unit (agent1, run), 1);
     fp_agent_join (agent2, run);
 
-    //  Its test started: it is not run again when its agent goes; it crashed.
-    fp_unit_started (agent1, run, 1, 601);
-    fp_report (agent1, 601, run, 1, "logstart", "t.py::a");
-    fp_agent_silence (agent1);
+    //  Agent 1 stays alive but its zygote never starts the unit: it goes to agent 2.
+    ASSERT_EQ (fp_agent_unit (agent2, run), 1);
+    fp_unit_passes (agent2, run, 1, 702, TESTS ("t.py::a"));
     fp_events_t events = { 0 };
     fp_poll_until_done (front, run, &events);
-    ASSERT_EQ (events.count, 3);
-    s_assert_event (&events, 0, "logstart", "t.py::a");
-    s_assert_event (&events, 1, "crash", "t.py::a");
-    ASSERT_STRSTR (events.data[1], "agent1 lost");
-    s_assert_event (&events, 2, "done", "");
-    s_expect_run_end (agent2, run);
-    fp_expect_nothing (agent2, FP_QUIET_MS);
+    ASSERT_EQ (events.count, 6);
+    s_assert_event (&events, 0, "retry", "t.py::a");
+    ASSERT_STRSTR (events.data[0], "agent agent1 (h) did not start it within 0.3 s");
+    //  Its zygote is out of the run, which goes on on agent 2.
+    s_assert_event (&events, 1, "notice", "");
+    ASSERT_STRSTR (events.data[1], "it gets no more of this run");
+    s_assert_passed (&events, 2, "t.py::a", 1);
+    //  A late announcement from agent 1's unit process is refused.
+    char name[MP_PEER_NAME_MAX];
+    mp_peer_unit_name (701, name);
+    ASSERT_TRUE (fp_request_error (agent1, name, MP_PACK (board_get, .run = run,
+                                                           .key = { "k", 1 })) < 0);
+
+    fp_peer_destroy (&front);
+    fp_peer_destroy (&agent2);
+    fp_peer_destroy (&agent1);
+    fp_coord_stop (&coord);
+}
+
+static void test_a_zygote_death_takes_only_its_agent_out_of_the_run (void)
+{
+    fp_coord_t *coord = fp_coord_start (EP, HEARTBEAT_MS, LONG_EXPIRY_MS);
+    fp_peer_t *agent1 = fp_agent_new (EP, "agent1", 1);
+    fp_peer_t *agent2 = fp_agent_new (EP, "agent2", 1);
+    fp_peer_t *front = fp_peer_new (EP, "front1");
+    fp_plan_t plan[] = {
+        { 1, NULL, FREE, { "t.py::a", NULL } },
+        { 2, NULL, FREE, { "t.py::b", NULL } },
+    };
+    uint64_t run = fp_submit (front, 0, plan, 2);
+    fp_agent_join (agent1, run);
+    ASSERT_EQ (fp_agent_unit (agent1, run), 1);
+    fp_agent_join (agent2, run);
+    ASSERT_EQ (fp_agent_unit (agent2, run), 2);
+    fp_unit_started (agent1, run, 1, 801);
+    fp_report (agent1, 801, run, 1, "logstart", "t.py::a");
+    char zygote[MP_PEER_NAME_MAX];
+    mp_peer_zygote_name (run, zygote);
+    (void) zygote;
+    fp_send (agent1, fp_peer_name (agent1),
+             MP_PACK (zygote_exit, .run = run, .status = -9));
+
+    //  Agent 2 runs b, then a again; the run ends well.
+    fp_unit_passes (agent2, run, 2, 802, TESTS ("t.py::b"));
+    ASSERT_EQ (fp_agent_unit (agent2, run), 1);
+    fp_unit_passes (agent2, run, 1, 803, TESTS ("t.py::a"));
+    //  Agent 1 got nothing more of the run but its end.
+    s_expect_run_end (agent1, run);
+    fp_events_t events = { 0 };
+    fp_poll_until_done (front, run, &events);
+    size_t retries = 0, notices = 0, errors = 0, crashes = 0;
+    for (size_t i = 0; i < events.count; i++) {
+        retries += streq (events.kind[i], "retry");
+        notices += streq (events.kind[i], "notice");
+        errors += streq (events.kind[i], "error");
+        crashes += streq (events.kind[i], "crash");
+    }
+    ASSERT_EQ (retries, 1);
+    ASSERT_EQ (notices, 1);
+    ASSERT_EQ (errors, 0);
+    ASSERT_EQ (crashes, 0);
+
+    fp_peer_destroy (&front);
+    fp_peer_destroy (&agent2);
+    fp_peer_destroy (&agent1);
+    fp_coord_stop (&coord);
+}
+
+static void test_an_agent_that_says_bye_is_gone_at_once (void)
+{
+    fp_coord_t *coord = fp_coord_start (EP, HEARTBEAT_MS, LONG_EXPIRY_MS);
+    fp_peer_t *agent1 = fp_agent_new (EP, "agent1", 1);
+    fp_peer_t *agent2 = fp_agent_new (EP, "agent2", 1);
+    fp_peer_t *front = fp_peer_new (EP, "front1");
+    ASSERT_EQ (fp_request_ok (front, "front1", mp_msg_new (MP_MSG_AGENTS)), 2);
+    fp_plan_t plan[] = { { 1, NULL, FREE, { "t.py::a", NULL } } };
+    uint64_t run = fp_submit (front, 0, plan, 1);
+    fp_agent_join (agent1, run);
+    ASSERT_EQ (fp_agent_unit (agent1, run), 1);
+    fp_agent_join (agent2, run);
+    fp_send (agent1, fp_peer_name (agent1), MP_PACK (bye, .reason = "SIGTERM"));
+
+    //  Long before any expiry: the unit runs on agent 2, and agent 1 no longer counts.
+    ASSERT_EQ (fp_agent_unit (agent2, run), 1);
+    ASSERT_EQ (fp_request_ok (front, "front1", mp_msg_new (MP_MSG_AGENTS)), 1);
+    fp_unit_passes (agent2, run, 1, 902, TESTS ("t.py::a"));
+    fp_events_t events = { 0 };
+    fp_poll_until_done (front, run, &events);
+    s_assert_event (&events, 0, "retry", "t.py::a");
+    ASSERT_STRSTR (events.data[0], "it left (SIGTERM)");
 
     fp_peer_destroy (&front);
     fp_peer_destroy (&agent2);
@@ -506,7 +638,10 @@ static const mp_test_t tests[] = {
     MP_TEST (test_isolated_unit_waits_for_other_runs_to_drain),
     MP_TEST (test_timeout_kills_and_reports_a_crash),
     MP_TEST (test_lost_agent_unit_is_requeued_once),
-    MP_TEST (test_lost_agent_unit_that_reported_crashes),
+    MP_TEST (test_host_loss_reruns_from_the_unfinished_test_and_fails_the_second_time),
+    MP_TEST (test_a_unit_its_agent_does_not_take_up_is_taken_back),
+    MP_TEST (test_a_zygote_death_takes_only_its_agent_out_of_the_run),
+    MP_TEST (test_an_agent_that_says_bye_is_gone_at_once),
     MP_TEST (test_cancel_ends_the_run_and_frees_its_slots),
     MP_TEST (test_unit_process_cannot_touch_another_runs_board),
     MP_TEST (test_front_end_cannot_speak_for_workers),
