@@ -55,7 +55,7 @@ static int s_on_coord (zloop_t *loop, zsock_t *reader, void *arg)
     if (mp_wire_decode (zmsg, &self->config.key, &mp_limits_default, &msg, err, sizeof err)
         != MP_OK) {
         self->dropped++;
-        mp_warn ("dropped message from the coordinator: %s", err);
+        mp_warn_limited ("dropped message from the coordinator: %s", err);
         zmsg_destroy (&zmsg);
         return 0;
     }
@@ -166,6 +166,7 @@ static zsock_t *s_connect_coord (const char *endpoint, char *err, size_t errlen)
     zsock_set_immediate (sock, 1);
     zsock_set_sndtimeo (sock, 0);
     zsock_set_linger (sock, 0);
+    zsock_set_maxmsgsize (sock, (int) mp_limits_default.max_body);
     if (zsock_connect (sock, "%s", endpoint) == -1) {
         mp_set_error (err, errlen, "cannot connect to %s: %s", endpoint,
                       zmq_strerror (zmq_errno ()));
@@ -280,6 +281,7 @@ mp_agentd_t *mp_agentd_new (const mp_agent_config_t *config, char *err, size_t e
     zsock_set_router_mandatory (self->local, 1);
     zsock_set_sndtimeo (self->local, 1000);
     zsock_set_linger (self->local, 0);
+    zsock_set_maxmsgsize (self->local, (int) mp_limits_default.max_body);
     if (zsock_bind (self->local, "%s", self->local_endpoint) == -1) {
         mp_set_error (err, errlen, "cannot bind %s: %s", self->local_endpoint,
                       zmq_strerror (zmq_errno ()));

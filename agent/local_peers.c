@@ -81,7 +81,7 @@ int mp_agentd_on_local (zloop_t *loop, zsock_t *reader, void *arg)
         rc = s_check_local (self, msg, err, sizeof err);
     if (rc != MP_OK) {
         self->dropped++;
-        mp_warn ("dropped %s from local peer %s: %s",
+        mp_warn_limited ("dropped %s from local peer %s: %s",
                  msg ? mp_msg_name (mp_msg_type (msg)) : "a message",
                  msg ? mp_msg_from (msg) : "?", err);
     }

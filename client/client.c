@@ -60,6 +60,8 @@ mpc_t *mpc_new (const char *endpoint, const char *key_file, const char *name, ch
     }
     int linger = MP_CLIENT_LINGER_MS;
     zmq_setsockopt (self->sock, ZMQ_LINGER, &linger, sizeof linger);
+    int64_t max_size = (int64_t) mp_limits_default.max_body;
+    zmq_setsockopt (self->sock, ZMQ_MAXMSGSIZE, &max_size, sizeof max_size);
     if (zmq_setsockopt (self->sock, ZMQ_ROUTING_ID, name, strlen (name)) != 0
         || zmq_connect (self->sock, endpoint) != 0) {
         mp_set_error (err, errlen, "cannot connect to %s as %s: %s", endpoint, name,

@@ -2,6 +2,9 @@
 //  "2026-11-26T12:00:00.123Z mp-coord[1234] INFO: text"
 #include "log.h"
 
+#include "clock.h"
+
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,7 +31,7 @@ void mp_log_init (const char *program, mp_log_level_t level)
     s_level = level;
 }
 
-void mp_log (mp_log_level_t level, const char *fmt, ...)
+static void s_vlog (mp_log_level_t level, const char *fmt, va_list args)
 {
     if (level > s_level)
         return;
@@ -46,10 +49,7 @@ void mp_log (mp_log_level_t level, const char *fmt, ...)
     if (len < 0)
         return;
     if ((size_t) len < sizeof line - 1) {
-        va_list args;
-        va_start (args, fmt);
         int more = vsnprintf (line + len, sizeof line - (size_t) len, fmt, args);
-        va_end (args);
         if (more > 0)
             len += more;
     }
@@ -57,4 +57,44 @@ void mp_log (mp_log_level_t level, const char *fmt, ...)
         len = (int) sizeof line - 2; //  truncated: keep room for the newline
     line[len++] = '\n';
     fwrite (line, 1, (size_t) len, stderr);
+}
+
+void mp_log (mp_log_level_t level, const char *fmt, ...)
+{
+    va_list args;
+    va_start (args, fmt);
+    s_vlog (level, fmt, args);
+    va_end (args);
+}
+
+static void s_log_line (mp_log_level_t level, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+static void s_log_line (mp_log_level_t level, const char *fmt, ...)
+{
+    va_list args;
+    va_start (args, fmt);
+    s_vlog (level, fmt, args);
+    va_end (args);
+}
+
+void mp_log_limited (mp_log_limit_t *limit, mp_log_level_t level, const char *fmt, ...)
+{
+    uint64_t now = mp_clock_mono_ms ();
+    if (limit->window_ms == 0 || now - limit->window_ms >= MP_LOG_WINDOW_MS) {
+        if (limit->held)
+            s_log_line (level, "%" PRIu64 " more lines like the next were not logged",
+                        limit->held);
+        limit->window_ms = now;
+        limit->lines = 0;
+        limit->held = 0;
+    }
+    if (limit->lines >= MP_LOG_BURST) {
+        limit->held++;
+        return;
+    }
+    limit->lines++;
+    va_list args;
+    va_start (args, fmt);
+    s_vlog (level, fmt, args);
+    va_end (args);
 }

@@ -29,7 +29,8 @@ mp_coord_t *mp_coord_new (const mp_coord_config_t *config, char *err, size_t err
     self->agents = mp_agent_table_new ();
     self->runs = zlistx_new ();
     self->loop = zloop_new ();
-    if (!self->router || !self->agents || !self->runs || !self->loop) {
+    self->limits = mp_peer_limits_new ();
+    if (!self->router || !self->agents || !self->runs || !self->loop || !self->limits) {
         mp_set_error (err, errlen, "out of memory");
         goto fail;
     }
@@ -40,6 +41,8 @@ mp_coord_t *mp_coord_new (const mp_coord_config_t *config, char *err, size_t err
     zsock_set_sndtimeo (self->router, 0);
     zsock_set_sndhwm (self->router, 100000);
     zsock_set_linger (self->router, 0);
+    //  Larger frames are refused by the transport before any of them is buffered.
+    zsock_set_maxmsgsize (self->router, (int) mp_limits_default.max_body);
     for (size_t i = 0; i < config->nlisten; i++) {
         if (zsock_bind (self->router, "%s", config->listen[i]) == -1) {
             mp_set_error (err, errlen, "cannot listen on %s: %s", config->listen[i],
@@ -61,6 +64,7 @@ void mp_coord_destroy (mp_coord_t **self_p)
     zloop_destroy (&self->loop);
     zlistx_destroy (&self->runs);
     mp_agent_table_destroy (&self->agents);
+    mp_peer_limits_destroy (&self->limits);
     zsock_destroy (&self->router);
     free (self);
     *self_p = NULL;
@@ -136,8 +140,10 @@ static void s_on_hello (mp_coord_t *self, mp_request_t *req)
         mp_error ("out of memory registering agent %s", hello.name);
         return;
     }
-    mp_info ("agent %s (%s) joined with %zu slots", agent->name, agent->hostname,
-             agent->slots);
+    char address[160];
+    mp_peer_describe (req->route, address, sizeof address);
+    mp_info ("agent %s (%s) joined from %s with %zu slots", agent->name, agent->hostname,
+             address, agent->slots);
     mp_msg_t *welcome = MP_PACK (welcome, .heartbeat_ms = self->config.heartbeat_ms);
     mp_coord_reply (self, req, &welcome);
     mp_coord_offer_runs (self, agent);
@@ -302,8 +308,12 @@ static void s_handle (mp_coord_t *self, mp_request_t *req)
         mp_debug ("%s from %s: %s", mp_msg_name (type), mp_msg_from (req->msg), err);
     else {
         self->dropped++;
-        if (rc == MP_EAUTH)
-            mp_warn ("refused %s from %s: %s", mp_msg_name (type), mp_msg_from (req->msg), err);
+        if (rc == MP_EAUTH) {
+            char peer[160];
+            mp_peer_describe (req->route, peer, sizeof peer);
+            mp_warn_limited ("refused %s from %s on %s: %s", mp_msg_name (type),
+                             mp_msg_from (req->msg), peer, err);
+        }
         mp_coord_reply_error (self, req, rc, "%s", err);
     }
 }
@@ -316,27 +326,36 @@ static int s_on_router (zloop_t *loop, zsock_t *reader, void *arg)
     if (!zmsg)
         return zsys_interrupted ? -1 : 0;
     zframe_t *route = zmsg_pop (zmsg);
+    uint64_t now = mp_clock_mono_ms ();
     char err[256];
     mp_msg_t *msg = NULL;
-    int code = route ? mp_wire_decode (zmsg, &self->config.key, &mp_limits_default, &msg, err,
-                                       sizeof err)
-                     : MP_EPROTO;
-    if (code != MP_OK) {
-        //  Never answered with data: counted and logged with the peer.
-        char key[MP_AGENT_KEY_MAX] = "?";
-        if (route)
-            mp_agent_table_key (route, key);
+    if (route && mp_peer_limits_blocked (self->limits, route, now)) {
+        //  Past its share of bad input: not even verified.
         self->dropped++;
-        mp_warn ("dropped message %" PRIu64 " from peer %s: %s (%s)", self->dropped, key,
-                 route ? err : "no routing id", mp_strerror (code));
+        goto done;
     }
-    else {
+    int code = route ? mp_wire_decode (zmsg, &self->config.key, &mp_limits_default, &msg,
+                                       err, sizeof err)
+                     : MP_EPROTO;
+    if (code == MP_OK) {
         mp_request_t req = { .route = route, .agent = mp_agent_table_find (self->agents, route),
                              .msg = msg };
         s_handle (self, &req);
         mp_msg_destroy (&msg);
         mp_coord_dispatch (self);
+        goto done;
     }
+    //  Never answered with data: counted and logged with the peer's address.
+    char peer[160] = "a peer with no routing id";
+    if (route)
+        mp_peer_describe (route, peer, sizeof peer);
+    self->dropped++;
+    mp_warn_limited ("dropped message %" PRIu64 " from %s: %s (%s)", self->dropped, peer,
+                     route ? err : "no routing id", mp_strerror (code));
+    if (route && mp_peer_limits_bad (self->limits, route, now))
+        mp_warn_limited ("%s sent %d bad messages: dropping what it sends for %d s unread",
+                         peer, MP_BAD_PEER_LIMIT, MP_BAD_PEER_WINDOW_MS / 1000);
+done:
     zframe_destroy (&route);
     zmsg_destroy (&zmsg);
     return 0;
@@ -372,6 +391,7 @@ static int s_on_tick (zloop_t *loop, int timer_id, void *arg)
         }
         run = (mp_run_t *) zlistx_next (self->runs);
     }
+    mp_peer_limits_expire (self->limits, now);
     mp_coord_enforce_timeouts (self);
     mp_coord_dispatch (self);
     return 0;

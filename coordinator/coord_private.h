@@ -8,6 +8,7 @@
 #include "../proto/peer.h"
 #include "../proto/wire.h"
 #include "agent_table.h"
+#include "peer_limits.h"
 #include "run.h"
 #include "coord.h"
 
@@ -19,6 +20,7 @@ struct mp_coord_t {
     zlistx_t *runs; //  of mp_run_t, submission order
     uint64_t next_run;
     uint64_t dropped; //  messages refused: bad signature, malformed, stale
+    mp_peer_limits_t *limits; //  connections that send bad input
 };
 
 //  The request being handled: who sent it, with what rights, about what, and how to
