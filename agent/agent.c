@@ -26,6 +26,7 @@ int mp_agentd_send_coord (mp_agentd_t *self, mp_msg_t **msg_p)
     int rc = MP_ENOMEM; //  the message could not be built
     if (*msg_p) {
         mp_msg_set_from (*msg_p, self->config.name);
+        mp_sender_stamp (&self->sender, *msg_p);
         rc = mp_wire_send (self->coord, NULL, *msg_p, &self->config.key, err, sizeof err);
         if (rc != MP_OK)
             mp_debug ("cannot send %s: %s", mp_msg_name (mp_msg_type (*msg_p)), err);
@@ -52,7 +53,7 @@ static int s_on_coord (zloop_t *loop, zsock_t *reader, void *arg)
         return zsys_interrupted ? -1 : 0;
     char err[256];
     mp_msg_t *msg = NULL;
-    if (mp_wire_decode (zmsg, &self->config.key, &mp_limits_default, &msg, err, sizeof err)
+    if (mp_wire_receive (zmsg, &self->config.key, self->replay, &msg, err, sizeof err)
         != MP_OK) {
         self->dropped++;
         mp_warn_limited ("dropped message from the coordinator: %s", err);
@@ -224,6 +225,7 @@ static int s_on_tick (zloop_t *loop, int timer_id, void *arg)
         return 0;
     }
     mp_agentd_enforce_grace (self, now);
+    mp_replay_expire (self->replay, now);
     if (now - self->last_beat_ms >= self->heartbeat_ms) {
         mp_msg_t *beat = mp_msg_new (MP_MSG_HEARTBEAT);
         mp_agentd_send_coord (self, &beat);
@@ -270,6 +272,11 @@ mp_agentd_t *mp_agentd_new (const mp_agent_config_t *config, char *err, size_t e
               self->rundir);
     self->runs = zlistx_new ();
     self->procs = zlistx_new ();
+    self->replay = mp_replay_new (2 * mp_limits_default.max_skew_ms);
+    if (!self->replay || mp_sender_init (&self->sender) != MP_OK) {
+        mp_set_error (err, errlen, "out of memory or randomness");
+        goto fail;
+    }
     self->loop = zloop_new ();
     self->local = zsock_new (ZMQ_ROUTER);
     if (!self->runs || !self->procs || !self->loop || !self->local) {
@@ -320,6 +327,7 @@ void mp_agentd_destroy (mp_agentd_t **self_p)
     zsock_destroy (&self->local);
     zlistx_destroy (&self->runs);
     zlistx_destroy (&self->procs);
+    mp_replay_destroy (&self->replay);
     if (self->rundir[0]) {
         char sock[320];
         snprintf (sock, sizeof sock, "%s/agent.ipc", self->rundir);

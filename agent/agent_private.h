@@ -11,6 +11,7 @@
 #include "../common/error.h"
 #include "../common/log.h"
 #include "../proto/peer.h"
+#include "../proto/sender.h"
 #include "../proto/wire.h"
 #include "agent.h"
 
@@ -48,6 +49,8 @@ struct mp_agentd_t {
     zlistx_t *runs;   //  of mp_agent_run_t
     zlistx_t *procs;  //  of mp_agent_proc_t: unit processes by pid
     uint64_t dropped;
+    mp_sender_t sender;  //  its session and sequence on the wire
+    mp_replay_t *replay; //  the coordinator's and local peers' sessions seen
 };
 
 //  Signs and sends msg to the coordinator (taking it). MP_OK, or a code of mp_wire_send

@@ -69,8 +69,8 @@ int mp_agentd_on_local (zloop_t *loop, zsock_t *reader, void *arg)
     zframe_t *route = zmsg_pop (zmsg);
     char err[256] = "no routing id";
     mp_msg_t *msg = NULL;
-    int rc = route ? mp_wire_decode (zmsg, &self->config.key, &mp_limits_default, &msg, err,
-                                     sizeof err)
+    int rc = route ? mp_wire_receive (zmsg, &self->config.key, self->replay, &msg, err,
+                                      sizeof err)
                    : MP_EPROTO;
     //  The sender named in the message must be its connection, byte for byte.
     if (rc == MP_OK && !zframe_streq (route, mp_msg_from (msg))) {

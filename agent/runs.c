@@ -1,6 +1,7 @@
 //  The agent's runs and the processes it supervises: zygotes are spawned, killed and
 //  reaped here, and unit processes that outlive their zygote are reaped and reported.
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -124,6 +125,8 @@ void mp_agentd_end_run (mp_agentd_t *self, mp_agent_run_t *run)
         mp_peer_zygote_name (run->id, name);
         mp_msg_t *end = MP_PACK (run_end, .run = run->id);
         zframe_t *route = zframe_new (name, strlen (name));
+        if (end)
+            mp_sender_stamp (&self->sender, end);
         if (!end || !route || mp_msg_set_from (end, self->config.name) != 0
             || mp_msg_set_to (end, name) != 0
             || mp_wire_send (self->local, route, end, &self->config.key, err, sizeof err) != 0)
@@ -284,24 +287,11 @@ static void s_tags_of (pid_t pid, uint64_t *run, pid_t *agent)
     fclose (f);
 }
 
-//  1 when pid is a running mp-agent (directly, or under a tool such as valgrind).
-static int s_is_agent (pid_t pid)
+//  1 when a process with this pid is alive. A reused pid errs on the safe side: the
+//  stray is left, never a live agent's process killed.
+static int s_alive (pid_t pid)
 {
-    char path[64], cmdline[4096];
-    snprintf (path, sizeof path, "/proc/%d/cmdline", (int) pid);
-    FILE *f = fopen (path, "r");
-    if (!f)
-        return 0;
-    size_t n = fread (cmdline, 1, sizeof cmdline - 1, f);
-    fclose (f);
-    //  NUL-separated arguments: any that names the mp-agent binary.
-    for (size_t at = 0; at < n; at += strlen (cmdline + at) + 1) {
-        cmdline[n] = '\0';
-        const char *base = strrchr (cmdline + at, '/');
-        if (strcmp (base ? base + 1 : cmdline + at, "mp-agent") == 0)
-            return 1;
-    }
-    return 0;
+    return kill (pid, 0) == 0 || errno == EPERM;
 }
 
 void mp_agentd_kill_strays (mp_agentd_t *self)
@@ -327,7 +317,7 @@ void mp_agentd_kill_strays (mp_agentd_t *self)
             if (run && (!run->ended || (pid_t) pid == run->zygote))
                 continue;
         }
-        else if (s_is_agent (agent))
+        else if (s_alive (agent))
             continue; //  another agent's: it looks after its own
         //  Ours and over, or of an agent that is gone (killed, so it could not clean
         //  up): nobody else would stop it.

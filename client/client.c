@@ -6,8 +6,11 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "../common/clock.h"
 #include "../common/error.h"
 #include "../proto/codec.h"
+#include "../proto/replay.h"
+#include "../proto/sender.h"
 
 #define MP_CLIENT_LINGER_MS 5000
 
@@ -24,6 +27,8 @@ struct mpc_t {
     uint64_t next_reqid;
     s_pending_t *head, *tail; //  received while waiting for a reply
     uint64_t dropped;
+    mp_sender_t sender;  //  its session and sequence on the wire
+    mp_replay_t *replay; //  the coordinator's (and agent's) sessions seen
     char error[512]; //  reason of the last failure (mpc_error)
     int code;        //  its mp_err_t, MP_OK after a success (mpc_errno)
 };
@@ -51,6 +56,11 @@ mpc_t *mpc_new (const char *endpoint, const char *key_file, const char *name, ch
     self->next_reqid = 1;
     if (mp_key_load (&self->key, key_file, err, errlen) != MP_OK)
         goto fail;
+    self->replay = mp_replay_new (2 * mp_limits_default.max_skew_ms);
+    if (!self->replay || mp_sender_init (&self->sender) != MP_OK) {
+        mp_set_error (err, errlen, "out of memory or randomness");
+        goto fail;
+    }
     self->name = strdup (name);
     self->ctx = zmq_ctx_new ();
     self->sock = self->ctx ? zmq_socket (self->ctx, ZMQ_DEALER) : NULL;
@@ -95,6 +105,7 @@ void mpc_destroy (mpc_t **self_p)
     if (self->ctx)
         zmq_ctx_term (self->ctx);
     s_free_pending (self);
+    mp_replay_destroy (&self->replay);
     free (self->name);
     free (self);
     *self_p = NULL;
@@ -105,6 +116,7 @@ void mpc_forget (mpc_t **self_p)
     if (!self_p || !*self_p)
         return;
     s_free_pending (*self_p);
+    mp_replay_destroy (&(*self_p)->replay);
     free ((*self_p)->name);
     free (*self_p);
     *self_p = NULL;
@@ -129,6 +141,7 @@ uint64_t mpc_send (mpc_t *self, mp_msg_t *msg)
         s_error (self, code, "out of memory");
         return 0;
     }
+    mp_sender_stamp (&self->sender, msg);
     mp_frames_t frames;
     char err[256];
     code = mp_codec_encode (msg, &self->key, &frames, err, sizeof err);
@@ -184,7 +197,10 @@ static mp_msg_t *s_recv_one (mpc_t *self)
                                 &self->key, &mp_limits_default, &msg, err, sizeof err);
     for (size_t i = 0; i < nparts; i++)
         zmq_msg_close (&parts[i]);
+    if (code == MP_OK)
+        code = mp_replay_check (self->replay, msg, mp_clock_mono_ms (), err, sizeof err);
     if (code != MP_OK) {
+        mp_msg_destroy (&msg);
         self->dropped++;
         s_error (self, code, "dropped a bad message: %s", err);
     }

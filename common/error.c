@@ -18,6 +18,7 @@ const char *mp_strerror (int code)
     case MP_ETOOBIG: return "size limit exceeded";
     case MP_ESTALE: return "timestamp out of window";
     case MP_EIO: return "input/output error";
+    case MP_EREPLAY: return "replayed or reordered message";
     default: return "unknown error";
     }
 }

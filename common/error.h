@@ -32,7 +32,8 @@ typedef enum {
     MP_ESTATE = -7,    //  operation not valid in this state
     MP_ETOOBIG = -8,   //  a size limit was exceeded
     MP_ESTALE = -9,    //  message timestamp out of window
-    MP_EIO = -10       //  system call or socket failure
+    MP_EIO = -10,      //  system call or socket failure
+    MP_EREPLAY = -11   //  a message replayed, or out of its sender's order
 } mp_err_t;
 
 //  Static, lower-case description of an error code.

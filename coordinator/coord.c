@@ -30,8 +30,16 @@ mp_coord_t *mp_coord_new (const mp_coord_config_t *config, char *err, size_t err
     self->runs = zlistx_new ();
     self->loop = zloop_new ();
     self->limits = mp_peer_limits_new ();
-    if (!self->router || !self->agents || !self->runs || !self->loop || !self->limits) {
+    //  Sessions are remembered past the codec's timestamp window: a message older
+    //  than that is refused as stale anyway.
+    self->replay = mp_replay_new (2 * mp_limits_default.max_skew_ms);
+    if (!self->router || !self->agents || !self->runs || !self->loop || !self->limits
+        || !self->replay) {
         mp_set_error (err, errlen, "out of memory");
+        goto fail;
+    }
+    if (mp_sender_init (&self->sender) != MP_OK) {
+        mp_set_error (err, errlen, "no randomness for a session number");
         goto fail;
     }
     zlistx_set_destructor (self->runs, s_run_destroy);
@@ -65,6 +73,7 @@ void mp_coord_destroy (mp_coord_t **self_p)
     zlistx_destroy (&self->runs);
     mp_agent_table_destroy (&self->agents);
     mp_peer_limits_destroy (&self->limits);
+    mp_replay_destroy (&self->replay);
     zsock_destroy (&self->router);
     free (self);
     *self_p = NULL;
@@ -80,6 +89,7 @@ void mp_coord_send (mp_coord_t *self, zframe_t *route, const char *to, uint64_t 
         return;
     }
     mp_msg_set_reqid (msg, reqid);
+    mp_sender_stamp (&self->sender, msg);
     if (mp_msg_set_from (msg, "coord") != 0 || mp_msg_set_to (msg, to ? to : "") != 0
         || mp_wire_send (self->router, route, msg, &self->config.key, err, sizeof err) != 0)
         mp_warn ("cannot send %s to %s: %s", mp_msg_name (mp_msg_type (msg)),
@@ -334,8 +344,8 @@ static int s_on_router (zloop_t *loop, zsock_t *reader, void *arg)
         self->dropped++;
         goto done;
     }
-    int code = route ? mp_wire_decode (zmsg, &self->config.key, &mp_limits_default, &msg,
-                                       err, sizeof err)
+    int code = route ? mp_wire_receive (zmsg, &self->config.key, self->replay, &msg, err,
+                                        sizeof err)
                      : MP_EPROTO;
     if (code == MP_OK) {
         mp_request_t req = { .route = route, .agent = mp_agent_table_find (self->agents, route),
@@ -392,6 +402,7 @@ static int s_on_tick (zloop_t *loop, int timer_id, void *arg)
         run = (mp_run_t *) zlistx_next (self->runs);
     }
     mp_peer_limits_expire (self->limits, now);
+    mp_replay_expire (self->replay, now);
     mp_coord_enforce_timeouts (self);
     mp_coord_dispatch (self);
     return 0;

@@ -6,6 +6,7 @@
 #include "../common/log.h"
 #include "../proto/events.h"
 #include "../proto/peer.h"
+#include "../proto/sender.h"
 #include "../proto/wire.h"
 #include "agent_table.h"
 #include "peer_limits.h"
@@ -21,6 +22,8 @@ struct mp_coord_t {
     uint64_t next_run;
     uint64_t dropped; //  messages refused: bad signature, malformed, stale
     mp_peer_limits_t *limits; //  connections that send bad input
+    mp_sender_t sender;       //  its session and sequence on the wire
+    mp_replay_t *replay;      //  senders' sessions seen
 };
 
 //  The request being handled: who sent it, with what rights, about what, and how to

@@ -32,10 +32,12 @@ static int s_pack_header (msgpack_packer *pk, const mp_msg_t *msg)
     uint64_t ts = mp_msg_ts (msg);
     if (ts == 0)
         ts = mp_clock_wall_ms ();
-    if (msgpack_pack_array (pk, 6) || msgpack_pack_uint64 (pk, MP_PROTO_VERSION)
+    if (msgpack_pack_array (pk, 8) || msgpack_pack_uint64 (pk, MP_PROTO_VERSION)
         || msgpack_pack_uint64 (pk, (uint64_t) mp_msg_type (msg))
         || msgpack_pack_uint64 (pk, mp_msg_reqid (msg)) || s_pack_str (pk, mp_msg_from (msg))
-        || s_pack_str (pk, mp_msg_to (msg)) || msgpack_pack_uint64 (pk, ts))
+        || s_pack_str (pk, mp_msg_to (msg)) || msgpack_pack_uint64 (pk, ts)
+        || msgpack_pack_uint64 (pk, mp_msg_session (msg))
+        || msgpack_pack_uint64 (pk, mp_msg_seq (msg)))
         return MP_ENOMEM;
     return MP_OK;
 }

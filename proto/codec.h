@@ -1,6 +1,6 @@
 //  Messages to and from the three frames on the wire: header, body, HMAC.
 //
-//  header: msgpack array [version, type, reqid, from, to, ts_ms]
+//  header: msgpack array [version, type, reqid, from, to, ts_ms, session, seq]
 //  body:   msgpack array of the schema's fields
 //  mac:    HMAC-SHA256(key, header || body), 32 bytes
 //

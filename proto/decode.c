@@ -197,7 +197,7 @@ static int s_decode_field (s_where_t *w, mp_msg_t *msg, const msgpack_object *o,
 static int s_decode_header (const void *buf, size_t len, const mp_limits_t *limits,
                             mp_msg_t **msg_p, char *err, size_t errlen)
 {
-    mp_scan_spec_t spec = { "header", NULL, 6, 1, 0 };
+    mp_scan_spec_t spec = { "header", NULL, 8, 1, 0 };
     s_where_t w = { &spec, -1, -1, err, errlen };
     msgpack_unpacked u;
     msgpack_unpacked_init (&u);
@@ -205,7 +205,7 @@ static int s_decode_header (const void *buf, size_t len, const mp_limits_t *limi
     if (rc != MP_OK)
         goto done;
     const msgpack_object *f = u.data.via.array.ptr;
-    uint64_t version = 0, type = 0, reqid = 0, ts = 0;
+    uint64_t version = 0, type = 0, reqid = 0, ts = 0, session = 0, seq = 0;
     w.field = 0;
     if ((rc = s_check_uint (&w, &f[0], &version)) != MP_OK)
         goto done;
@@ -240,6 +240,12 @@ static int s_decode_header (const void *buf, size_t len, const mp_limits_t *limi
             goto done;
         }
     }
+    w.field = 6;
+    if ((rc = s_check_uint (&w, &f[6], &session)) != MP_OK)
+        goto done;
+    w.field = 7;
+    if ((rc = s_check_uint (&w, &f[7], &seq)) != MP_OK)
+        goto done;
     w.field = -1;
     mp_msg_t *msg = mp_msg_new ((int) type);
     if (!msg || mp_msg_set_fromn (msg, f[3].via.str.ptr, f[3].via.str.size) != 0
@@ -250,6 +256,7 @@ static int s_decode_header (const void *buf, size_t len, const mp_limits_t *limi
     }
     mp_msg_set_reqid (msg, reqid);
     mp_msg_set_ts (msg, ts);
+    mp_msg_set_sequence (msg, session, seq);
     *msg_p = msg;
 done:
     msgpack_unpacked_destroy (&u);

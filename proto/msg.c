@@ -39,6 +39,7 @@ struct mp_msg_t {
     char *from;
     char *to;
     uint64_t ts;
+    uint64_t session, seq; //  the sender's (sender.h), 0 when unsequenced
     size_t nfields;
     s_field_t *fields;
 };
@@ -263,6 +264,24 @@ int mp_msg_set_to (mp_msg_t *self, const char *to)
 int mp_msg_set_ton (mp_msg_t *self, const char *to, size_t len)
 {
     return self ? s_set_name (&self->to, to, len) : MP_EINVAL;
+}
+
+uint64_t mp_msg_session (const mp_msg_t *self)
+{
+    return self ? self->session : 0;
+}
+
+uint64_t mp_msg_seq (const mp_msg_t *self)
+{
+    return self ? self->seq : 0;
+}
+
+void mp_msg_set_sequence (mp_msg_t *self, uint64_t session, uint64_t seq)
+{
+    if (self) {
+        self->session = session;
+        self->seq = seq;
+    }
 }
 
 uint64_t mp_msg_ts (const mp_msg_t *self)
@@ -506,6 +525,8 @@ mp_msg_t *mp_msg_dup (const mp_msg_t *self)
         return NULL;
     copy->reqid = self->reqid;
     copy->ts = self->ts;
+    copy->session = self->session;
+    copy->seq = self->seq;
     if ((self->from && mp_msg_set_from (copy, self->from) != 0)
         || (self->to && mp_msg_set_to (copy, self->to) != 0))
         goto fail;

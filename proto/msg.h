@@ -18,7 +18,7 @@
 
 #include "catalogue.h"
 
-#define MP_PROTO_VERSION 1
+#define MP_PROTO_VERSION 2
 
 typedef enum {
 #define MP_X_ENUM(NAME, name, num, senders, scope, doc) MP_MSG_##NAME = num,
@@ -120,6 +120,10 @@ const char *mp_msg_from (const mp_msg_t *self);
 int mp_msg_set_from (mp_msg_t *self, const char *from);
 const char *mp_msg_to (const mp_msg_t *self);
 int mp_msg_set_to (mp_msg_t *self, const char *to);
+//  The sender's session and sequence number (sender.h); 0 and 0 when unsequenced.
+uint64_t mp_msg_session (const mp_msg_t *self);
+uint64_t mp_msg_seq (const mp_msg_t *self);
+void mp_msg_set_sequence (mp_msg_t *self, uint64_t session, uint64_t seq);
 //  Timestamp in wall-clock ms; the codec stamps it on encode when 0.
 uint64_t mp_msg_ts (const mp_msg_t *self);
 void mp_msg_set_ts (mp_msg_t *self, uint64_t ts);

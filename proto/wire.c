@@ -1,5 +1,7 @@
 #include "wire.h"
 
+#include "../common/clock.h"
+
 #include "../common/error.h"
 
 int mp_wire_encode (const mp_msg_t *msg, const mp_key_t *key, zmsg_t **zmsg_p, char *err,
@@ -59,5 +61,20 @@ int mp_wire_send (zsock_t *sock, zframe_t *routing_id, const mp_msg_t *msg,
         mp_set_error (err, errlen, "send failed: %s", zmq_strerror (zmq_errno ()));
         return MP_EIO;
     }
+    return MP_OK;
+}
+
+int mp_wire_receive (zmsg_t *zmsg, const mp_key_t *key, mp_replay_t *replay,
+                     mp_msg_t **msg_p, char *err, size_t errlen)
+{
+    mp_msg_t *msg = NULL;
+    int rc = mp_wire_decode (zmsg, key, &mp_limits_default, &msg, err, errlen);
+    if (rc == MP_OK)
+        rc = mp_replay_check (replay, msg, mp_clock_mono_ms (), err, errlen);
+    if (rc != MP_OK) {
+        mp_msg_destroy (&msg);
+        return rc;
+    }
+    *msg_p = msg;
     return MP_OK;
 }

@@ -44,9 +44,11 @@ def render():
         "# Wire protocol",
         "",
         "Every message is three ZeroMQ frames: a header (protocol version, message number,",
-        "request id, sender, recipient, timestamp), a body holding the message's fields in",
-        "the order listed below, and an HMAC over both; `proto/codec.h` has the exact",
-        "layout. A reply carries the request id of its request. Field types:",
+        "request id, sender, recipient, timestamp, the sender's session and sequence",
+        "number), a body holding the message's fields in the order listed below, and an",
+        "HMAC over both; `proto/codec.h` has the exact layout. A reply carries the request",
+        "id of its request. A receiver drops a message whose session it has seen with an",
+        "equal or higher sequence number (`proto/replay.h`). Field types:",
         "",
     ]
     out += ["- `%s` %s" % item for item in TYPES.items()]

@@ -73,6 +73,7 @@ struct fp_peer_t {
     zsock_t *sock;
     char name[64];
     uint64_t reqid;
+    mp_sender_t sender; //  every message it sends is sequenced, as real peers' are
     zlistx_t *kept; //  of mp_msg_t: arrived while a request waited for its answer
     //  A fake agent's heartbeats.
     uint64_t beat_ms, last_beat_ms;
@@ -101,6 +102,7 @@ fp_peer_t *fp_peer_new (const char *endpoint, const char *name)
     zsock_set_identity (self->sock, name);
     zsock_set_linger (self->sock, 0);
     ASSERT_EQ (zsock_connect (self->sock, "%s", endpoint), 0);
+    ASSERT_EQ (mp_sender_init (&self->sender), MP_OK);
     self->kept = zlistx_new ();
     ASSERT_NOT_NULL (self->kept);
     zlistx_set_destructor (self->kept, s_destroy_msg);
@@ -131,17 +133,25 @@ zsock_t *fp_peer_sock (fp_peer_t *self)
     return self->sock;
 }
 
-uint64_t fp_send (fp_peer_t *self, const char *from, mp_msg_t *msg)
+zmsg_t *fp_encode (fp_peer_t *self, const char *from, mp_msg_t *msg)
 {
     ASSERT_NOT_NULL (msg);
-    uint64_t reqid = ++self->reqid;
-    mp_msg_set_reqid (msg, reqid);
+    mp_msg_set_reqid (msg, ++self->reqid);
     ASSERT_EQ (mp_msg_set_from (msg, from ? from : self->name), 0);
+    mp_sender_stamp (&self->sender, msg);
     char err[256] = "";
-    if (mp_wire_send (self->sock, NULL, msg, &fp_key, err, sizeof err) != 0)
-        MP_FAIL_AT ("%s cannot send %s: %s", self->name, mp_msg_name (mp_msg_type (msg)), err);
+    zmsg_t *zmsg = NULL;
+    if (mp_wire_encode (msg, &fp_key, &zmsg, err, sizeof err) != MP_OK)
+        MP_FAIL_AT ("%s cannot encode %s: %s", self->name, mp_msg_name (mp_msg_type (msg)), err);
     mp_msg_destroy (&msg);
-    return reqid;
+    return zmsg;
+}
+
+uint64_t fp_send (fp_peer_t *self, const char *from, mp_msg_t *msg)
+{
+    zmsg_t *zmsg = fp_encode (self, from, msg);
+    ASSERT_EQ (zmsg_send (&zmsg, self->sock), 0);
+    return self->reqid;
 }
 
 //  Every fake agent not silenced beats when its interval is over.

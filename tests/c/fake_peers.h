@@ -14,6 +14,7 @@
 #include "coordinator/sched.h"
 #include "proto/events.h"
 #include "proto/peer.h"
+#include "proto/sender.h"
 #include "proto/wire.h"
 
 //  The key every fake peer and daemon of the tests signs with.
@@ -47,6 +48,9 @@ zsock_t *fp_peer_sock (fp_peer_t *self);
 //  Signs and sends msg (taken) as the sender `from` (NULL: the peer's own name), with
 //  a request id of its own; returns that request id.
 uint64_t fp_send (fp_peer_t *self, const char *from, mp_msg_t *msg);
+//  The signed frames fp_send would send (its next request id and sequence number), for
+//  a test to send, and send again, on any socket. The caller owns them.
+zmsg_t *fp_encode (fp_peer_t *self, const char *from, mp_msg_t *msg);
 //  The next message that is not a HEARTBEAT (the caller owns it), or NULL when none
 //  comes within timeout_ms. Fake agents keep beating meanwhile.
 mp_msg_t *fp_recv (fp_peer_t *self, int timeout_ms);

@@ -201,13 +201,15 @@ static void s_pack_str (s_pack_t *p, const char *s, size_t len)
 static void s_header (s_pack_t *p, uint64_t version, uint64_t type, uint64_t ts)
 {
     s_pack_init (p);
-    msgpack_pack_array (&p->pk, 6);
+    msgpack_pack_array (&p->pk, 8);
     msgpack_pack_uint64 (&p->pk, version);
     msgpack_pack_uint64 (&p->pk, type);
     msgpack_pack_uint64 (&p->pk, 99);
     s_pack_str (p, "from", 4);
     s_pack_str (p, "to", 2);
     msgpack_pack_uint64 (&p->pk, ts);
+    msgpack_pack_uint64 (&p->pk, 7); //  session
+    msgpack_pack_uint64 (&p->pk, 1); //  sequence number
 }
 
 static void s_pack_valid (s_pack_t *p, char kind)
@@ -507,7 +509,7 @@ static void test_truncation_and_trailing (void)
 static void test_huge_counts (void)
 {
     s_pack_t h;
-    s_header (&h, 1, MP_MSG_UNIT, 0);
+    s_header (&h, MP_PROTO_VERSION, MP_MSG_UNIT, 0);
     const char *H = h.buf.data;
     size_t HL = h.buf.size;
     //  Top-level containers announcing billions of elements in five bytes.
@@ -549,7 +551,7 @@ static void test_huge_counts (void)
 static void test_structure (void)
 {
     s_pack_t h;
-    s_header (&h, 1, MP_MSG_UNIT, 0);
+    s_header (&h, MP_PROTO_VERSION, MP_MSG_UNIT, 0);
     const char *H = h.buf.data;
     size_t HL = h.buf.size;
     //  Nesting: a list inside a list field, a list inside the header.
@@ -557,8 +559,8 @@ static void test_structure (void)
                  "body field 3 of UNIT: lists nested deeper than 2");
     EXPECT_FAIL (H, HL, "\x94\x01\x02\xa1g\x91\x90", 7, &s_limits, MP_EPROTO,
                  "nested deeper than 2");
-    EXPECT_FAIL ("\x96\x01\x09\x90\xa0\xa0\x00", 7, "\x90", 1, &s_limits, MP_EPROTO,
-                 "header field 2: lists nested deeper than 1");
+    EXPECT_FAIL ("\x98\x02\x09\x90\xa0\xa0\x00\x00\x00", 9, "\x90", 1, &s_limits,
+                 MP_EPROTO, "header field 2: lists nested deeper than 1");
     //  Deep nesting well past the cap stops at the cap.
     uint8_t deep[4096];
     memcpy (deep, "\x94\x01\x02\xa1g", 5);
@@ -607,28 +609,37 @@ static void test_header_fields (void)
 {
     s_pack_t h;
     const char *body = "\x91\x07"; //  OK(7)
-    s_header (&h, 2, MP_MSG_OK, 0);
-    EXPECT_FAIL (h.buf.data, h.buf.size, body, 2, &s_limits, MP_EPROTO,
-                 "header field 0: protocol version 2, expected 1");
+    s_header (&h, MP_PROTO_VERSION + 1, MP_MSG_OK, 0);
+    char want[64];
+    snprintf (want, sizeof want, "header field 0: protocol version %d, expected %d",
+              MP_PROTO_VERSION + 1, MP_PROTO_VERSION);
+    EXPECT_FAIL (h.buf.data, h.buf.size, body, 2, &s_limits, MP_EPROTO, want);
     msgpack_sbuffer_destroy (&h.buf);
     s_header (&h, 0, MP_MSG_OK, 0);
     EXPECT_FAIL (h.buf.data, h.buf.size, body, 2, &s_limits, MP_EPROTO, "protocol version 0");
     msgpack_sbuffer_destroy (&h.buf);
     const uint64_t unknown[] = { 0, MP_MSG_TYPE_MAX, 99, (uint64_t) 1 << 40, UINT64_MAX };
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
-        s_header (&h, 1, unknown[i], 0);
+        s_header (&h, MP_PROTO_VERSION, unknown[i], 0);
         EXPECT_FAIL (h.buf.data, h.buf.size, body, 2, &s_limits, MP_EPROTO,
                      "header field 1: unknown message type");
         msgpack_sbuffer_destroy (&h.buf);
     }
-    //  Hand-made headers with a wrong type in each position.
+    //  Hand-made headers with a wrong type in each position (a version-2 header has 8
+    //  fields: version, type, reqid, from, to, ts, session, seq).
     const char *bad[] = {
-        "\x96\xa1\x31\x01\x00\xa0\xa0\x00", "\x96\x01\xff\x00\xa0\xa0\x00",
-        "\x96\x01\x01\xff\xa0\xa0\x00",     "\x96\x01\x01\x00\x05\xa0\x00",
-        "\x96\x01\x01\x00\xa0\xc4\x00\x00", "\x96\x01\x01\x00\xa0\xa0\xa0",
-        "\x96\x01\x01\x00\xa0\xa0\xc0",     "\x96\x01\x01\x00\xa0\xa0\xd0\xff",
+        "\x98\xa1\x32\x01\x00\xa0\xa0\x00\x00\x00",
+        "\x98\x02\xff\x00\xa0\xa0\x00\x00\x00",
+        "\x98\x02\x01\xff\xa0\xa0\x00\x00\x00",
+        "\x98\x02\x01\x00\x05\xa0\x00\x00\x00",
+        "\x98\x02\x01\x00\xa0\xc4\x00\x00\x00\x00",
+        "\x98\x02\x01\x00\xa0\xa0\xa0\x00\x00",
+        "\x98\x02\x01\x00\xa0\xa0\xc0\x00\x00",
+        "\x98\x02\x01\x00\xa0\xa0\xd0\xff\x00\x00",
+        "\x98\x02\x01\x00\xa0\xa0\x00\xa0\x00",
+        "\x98\x02\x01\x00\xa0\xa0\x00\x00\xc0",
     };
-    const size_t lens[] = { 8, 7, 7, 7, 8, 7, 7, 8 };
+    const size_t lens[] = { 10, 9, 9, 9, 10, 9, 9, 10, 9, 9 };
     const char *what[] = {
         "header field 0: expected uint, got string",
         "header field 1: expected uint, got negative int",
@@ -638,22 +649,26 @@ static void test_header_fields (void)
         "header field 5: expected uint, got string",
         "header field 5: expected uint, got nil",
         "header field 5: expected uint, got negative int",
+        "header field 6: expected uint, got string",
+        "header field 7: expected uint, got nil",
     };
     for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++)
         EXPECT_FAIL (bad[i], lens[i], body, 2, &s_limits, MP_EPROTO, what[i]);
-    EXPECT_FAIL ("\x95\x01\x01\x00\xa0\xa0", 6, body, 2, &s_limits, MP_EPROTO,
-                 "header: expected 6 fields, got 5");
-    EXPECT_FAIL ("\x97\x01\x01\x00\xa0\xa0\x00\x00", 8, body, 2, &s_limits, MP_EPROTO,
-                 "header: expected 6 fields, got 7");
-    EXPECT_FAIL ("\x96\x01\x01\x00\xa3" "a\0b\xa0\x00", 10, body, 2, &s_limits, MP_EPROTO,
-                 "header field 3: string contains a NUL byte");
+    EXPECT_FAIL ("\x97\x02\x01\x00\xa0\xa0\x00\x00", 8, body, 2, &s_limits, MP_EPROTO,
+                 "header: expected 8 fields, got 7");
+    EXPECT_FAIL ("\x99\x02\x01\x00\xa0\xa0\x00\x00\x00\x00", 10, body, 2, &s_limits,
+                 MP_EPROTO, "header: expected 8 fields, got 9");
+    EXPECT_FAIL ("\x98\x02\x01\x00\xa3" "a\0b\xa0\x00\x00\x00", 12, body, 2, &s_limits,
+                 MP_EPROTO, "header field 3: string contains a NUL byte");
     EXPECT_FAIL ("", 0, body, 2, &s_limits, MP_EPROTO, "header: empty");
-    //  A minimal hand-made header is accepted.
+    //  A minimal hand-made header is accepted, with its session and sequence number.
     int code;
     char err[256];
-    mp_msg_t *m = s_decode ("\x96\x01\x01\x00\xa0\xa1z\x00", 8, body, 2, &s_limits, &code,
-                            err);
+    mp_msg_t *m = s_decode ("\x98\x02\x01\x00\xa0\xa1z\x00\x2a\x05", 10, body, 2,
+                            &s_limits, &code, err);
     ASSERT_NOT_NULL (m);
+    ASSERT_EQ (mp_msg_session (m), 42);
+    ASSERT_EQ (mp_msg_seq (m), 5);
     ASSERT_STREQ (mp_msg_to (m), "z");
     ASSERT_EQ (mp_msg_u64 (m, 0), 7);
     mp_msg_destroy (&m);
@@ -668,7 +683,7 @@ static void test_timestamps (void)
     const uint64_t stale[] = { 0, 1, now - 60000, now + 60000, UINT64_MAX };
     s_pack_t h;
     for (size_t i = 0; i < sizeof stale / sizeof stale[0]; i++) {
-        s_header (&h, 1, MP_MSG_OK, stale[i]);
+        s_header (&h, MP_PROTO_VERSION, MP_MSG_OK, stale[i]);
         EXPECT_FAIL (h.buf.data, h.buf.size, body, 2, &limits, MP_ESTALE,
                      "header field 5: timestamp");
         //  Without the check the same message is fine.
@@ -680,7 +695,7 @@ static void test_timestamps (void)
         mp_msg_destroy (&m);
         msgpack_sbuffer_destroy (&h.buf);
     }
-    s_header (&h, 1, MP_MSG_OK, now - 500);
+    s_header (&h, MP_PROTO_VERSION, MP_MSG_OK, now - 500);
     int code;
     char err[256];
     mp_msg_t *m = s_decode (h.buf.data, h.buf.size, body, 2, &limits, &code, err);
@@ -696,7 +711,7 @@ static void test_wrong_field_types (void)
     for (int type = 1; type < MP_MSG_TYPE_MAX; type++) {
         const char *schema = mp_msg_schema (type);
         s_pack_t h;
-        s_header (&h, 1, (uint64_t) type, 0);
+        s_header (&h, MP_PROTO_VERSION, (uint64_t) type, 0);
         for (size_t f = 0; schema[f]; f++) {
             for (int n = 0; n < S_WRONG_COUNT; n++) {
                 s_pack_t b;
@@ -740,7 +755,7 @@ static void test_wrong_field_types (void)
 
     //  A few exact reasons.
     s_pack_t h;
-    s_header (&h, 1, MP_MSG_UNIT, 0);
+    s_header (&h, MP_PROTO_VERSION, MP_MSG_UNIT, 0);
     EXPECT_FAIL (h.buf.data, h.buf.size, "\x94\x01\x02\xa1g\x05", 6, &s_limits, MP_EPROTO,
                  "body field 3 of UNIT: expected list of strings, got int");
     EXPECT_FAIL (h.buf.data, h.buf.size, "\x94\x01\x02\xa1g\x92\xa0\x05", 8, &s_limits,
@@ -748,7 +763,7 @@ static void test_wrong_field_types (void)
     EXPECT_FAIL (h.buf.data, h.buf.size, "\x94\xcb\0\0\0\0\0\0\0\0\x02\xa1g\x90", 14,
                  &s_limits, MP_EPROTO, "body field 0 of UNIT: expected uint, got float");
     msgpack_sbuffer_destroy (&h.buf);
-    s_header (&h, 1, MP_MSG_ZYGOTE_EXIT, 0);
+    s_header (&h, MP_PROTO_VERSION, MP_MSG_ZYGOTE_EXIT, 0);
     EXPECT_FAIL (h.buf.data, h.buf.size, "\x92\x01\xcf\x80\0\0\0\0\0\0\0", 11, &s_limits,
                  MP_EPROTO, "body field 1 of ZYGOTE_EXIT: int 9223372036854775808 does not");
     msgpack_sbuffer_destroy (&h.buf);
@@ -760,7 +775,7 @@ static void test_limits (void)
     limits.max_list = 3;
     limits.max_str = 8;
     s_pack_t h;
-    s_header (&h, 1, MP_MSG_UNIT, 0);
+    s_header (&h, MP_PROTO_VERSION, MP_MSG_UNIT, 0);
     const char *H = h.buf.data;
     size_t HL = h.buf.size;
     int code;
@@ -780,8 +795,8 @@ static void test_limits (void)
                  "body field 2 of UNIT: string of 9 bytes, limit 8");
     EXPECT_FAIL (H, HL, "\x94\x01\x02\xa0\x91\xa9" "123456789", 15, &limits, MP_ETOOBIG,
                  "body field 3 of UNIT, item 0: string of 9 bytes, limit 8");
-    EXPECT_FAIL ("\x96\x01\x01\x00\xa9" "123456789\xa0\x00", 16, "\x91\x07", 2, &limits,
-                 MP_ETOOBIG, "header field 3: string of 9 bytes, limit 8");
+    EXPECT_FAIL ("\x98\x02\x01\x00\xa9" "123456789\xa0\x00\x00\x00", 18, "\x91\x07", 2,
+                 &limits, MP_ETOOBIG, "header field 3: string of 9 bytes, limit 8");
     //  NUL bytes inside strings.
     EXPECT_FAIL (H, HL, "\x94\x01\x02\xa3" "a\0b\x90", 8, &s_limits, MP_EPROTO,
                  "body field 2 of UNIT: string contains a NUL byte");

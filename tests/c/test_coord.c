@@ -542,6 +542,57 @@ static void test_unit_process_cannot_touch_another_runs_board (void)
     s_two_runs_stop (&two);
 }
 
+//  Captured traffic sent again, byte for byte, on the same or a new connection.
+static void test_replayed_messages_are_dropped (void)
+{
+    s_two_runs_t two;
+    s_two_runs_start (&two, 811, 812);
+    fp_peer_t *agent = two.agent;
+
+    //  A BOARD_SET captured on its way, then a newer value, then the capture again.
+    zmsg_t *old = fp_encode (agent, "u811", MP_PACK (board_set, .run = two.run_a,
+                                                     .key = BYTES ("k"),
+                                                     .value = BYTES ("old")));
+    zmsg_t *copy = zmsg_dup (old);
+    ASSERT_EQ (zmsg_send (&copy, fp_peer_sock (agent)), 0);
+    mp_msg_destroy (&(mp_msg_t *) { fp_expect (agent, MP_MSG_OK) });
+    ASSERT_EQ (fp_request_ok (agent, "u811", MP_PACK (board_set, .run = two.run_a,
+                                                      .key = BYTES ("k"),
+                                                      .value = BYTES ("new"))),
+               0);
+    copy = zmsg_dup (old);
+    ASSERT_EQ (zmsg_send (&copy, fp_peer_sock (agent)), 0);
+    fp_expect_nothing (agent, FP_QUIET_MS); //  dropped, unanswered
+    //  ... and on a connection of its own.
+    fp_peer_t *thief = fp_peer_new (EP, "thief");
+    ASSERT_EQ (zmsg_send (&old, fp_peer_sock (thief)), 0);
+    fp_expect_nothing (thief, FP_QUIET_MS);
+    mp_msg_t *reply = fp_request (agent, "u811", MP_PACK (board_get, .run = two.run_a,
+                                                          .key = BYTES ("k")));
+    mp_value_msg_t value;
+    ASSERT_EQ (mp_value_msg_view (reply, &value), MP_OK);
+    ASSERT_TRUE (value.value.len == 3 && memcmp (value.value.data, "new", 3) == 0);
+    mp_msg_destroy (&reply);
+
+    //  A captured HELLO adds no phantom agent.
+    fp_peer_t *joiner = fp_peer_new (EP, "joiner");
+    zmsg_t *hello = fp_encode (joiner, NULL, MP_PACK (hello, .name = "joiner", .slots = 8,
+                                                      .host = "h"));
+    copy = zmsg_dup (hello);
+    ASSERT_EQ (zmsg_send (&copy, fp_peer_sock (joiner)), 0);
+    mp_msg_destroy (&(mp_msg_t *) { fp_expect (joiner, MP_MSG_WELCOME) });
+    uint64_t agents = fp_request_ok (two.front_a, NULL, mp_msg_new (MP_MSG_AGENTS));
+    fp_peer_t *phantom = fp_peer_new (EP, "phantom");
+    ASSERT_EQ (zmsg_send (&hello, fp_peer_sock (phantom)), 0);
+    fp_expect_nothing (phantom, FP_QUIET_MS);
+    ASSERT_EQ (fp_request_ok (two.front_a, NULL, mp_msg_new (MP_MSG_AGENTS)), agents);
+
+    fp_peer_destroy (&phantom);
+    fp_peer_destroy (&joiner);
+    fp_peer_destroy (&thief);
+    s_two_runs_stop (&two);
+}
+
 static void test_front_end_cannot_speak_for_workers (void)
 {
     s_two_runs_t two;
@@ -644,6 +695,7 @@ static const mp_test_t tests[] = {
     MP_TEST (test_an_agent_that_says_bye_is_gone_at_once),
     MP_TEST (test_cancel_ends_the_run_and_frees_its_slots),
     MP_TEST (test_unit_process_cannot_touch_another_runs_board),
+    MP_TEST (test_replayed_messages_are_dropped),
     MP_TEST (test_front_end_cannot_speak_for_workers),
     MP_TEST (test_front_end_cannot_poll_or_cancel_another_run),
     MP_TEST (test_reports_need_an_announced_unit_process_and_a_unit_kind),
