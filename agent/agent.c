@@ -157,12 +157,19 @@ static int s_on_signal (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 
 //  A new connection to the coordinator. Sends fail at once rather than queue while
 //  it is down: hellos are retried, and nothing stale arrives after a reconnect.
-static zsock_t *s_connect_coord (const char *endpoint, char *err, size_t errlen)
+static zsock_t *s_connect_coord (const mp_agent_config_t *config, char *err, size_t errlen)
 {
+    const char *endpoint = config->connect;
     zsock_t *sock = zsock_new (ZMQ_DEALER);
     if (!sock) {
         mp_set_error (err, errlen, "out of memory");
         return NULL;
+    }
+    if (*config->coord_public) {
+        //  The coordinator proves it holds its key; we prove we hold ours.
+        zsock_set_curve_serverkey (sock, config->coord_public);
+        zsock_set_curve_publickey (sock, config->curve_public);
+        zsock_set_curve_secretkey (sock, config->curve_secret);
     }
     zsock_set_immediate (sock, 1);
     zsock_set_sndtimeo (sock, 0);
@@ -215,7 +222,7 @@ static int s_on_tick (zloop_t *loop, int timer_id, void *arg)
         zloop_reader_end (self->loop, self->coord);
         zsock_destroy (&self->coord);
         char err[256];
-        self->coord = s_connect_coord (self->config.connect, err, sizeof err);
+        self->coord = s_connect_coord (&self->config, err, sizeof err);
         if (!self->coord || zloop_reader (self->loop, self->coord, s_on_coord, self) != 0) {
             mp_error ("cannot reconnect: %s", self->coord ? "reactor refused" : err);
             return -1;
@@ -294,7 +301,7 @@ mp_agentd_t *mp_agentd_new (const mp_agent_config_t *config, char *err, size_t e
                       zmq_strerror (zmq_errno ()));
         goto fail;
     }
-    self->coord = s_connect_coord (config->connect, err, errlen);
+    self->coord = s_connect_coord (&self->config, err, errlen);
     if (!self->coord)
         goto fail;
     return self;

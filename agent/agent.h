@@ -16,6 +16,8 @@ typedef struct {
     const char *python;
     const char *name;
     const char *hostname;
+    //  CURVE: its key pair and the coordinator's public key, as Z85 text; "" for none.
+    char curve_public[41], curve_secret[41], coord_public[41];
 } mp_agent_config_t;
 
 typedef struct mp_agentd_t mp_agentd_t;

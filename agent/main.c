@@ -8,6 +8,7 @@
 
 #include <czmq.h>
 
+#include "../common/curve_cert.h"
 #include "../common/error.h"
 #include "../common/log.h"
 #include "agent.h"
@@ -16,6 +17,7 @@ static void s_usage (FILE *out)
 {
     fprintf (out, "usage: mp-agent --connect ENDPOINT --np N [--key-file F] [--workdir DIR]\n"
                   "                [--python PATH] [--name NAME] [-v]\n"
+                  "                [--curve-cert KEYPAIR --coord-cert COORD_PUBLIC_KEY]\n"
                   "MP_KEY_FILE may stand for --key-file.\n");
 }
 
@@ -25,14 +27,17 @@ int main (int argc, char **argv)
         { "connect", required_argument, NULL, 'c' }, { "np", required_argument, NULL, 'n' },
         { "key-file", required_argument, NULL, 'k' }, { "workdir", required_argument, NULL, 'w' },
         { "python", required_argument, NULL, 'p' },  { "name", required_argument, NULL, 'N' },
+        { "curve-cert", required_argument, NULL, 'C' },
+        { "coord-cert", required_argument, NULL, 'S' },
         { "verbose", no_argument, NULL, 'v' },       { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
     mp_agent_config_t config = { .python = "python3" };
     const char *key_file = getenv ("MP_KEY_FILE"), *workdir = ".", *name = NULL;
+    const char *curve_cert = NULL, *coord_cert = NULL;
     long slots = sysconf (_SC_NPROCESSORS_ONLN);
     int verbose = 0, opt;
-    while ((opt = getopt_long (argc, argv, "c:n:k:w:p:N:vh", options, NULL)) != -1) {
+    while ((opt = getopt_long (argc, argv, "c:n:k:w:p:N:vhC:S:", options, NULL)) != -1) {
         char *end;
         switch (opt) {
         case 'c':
@@ -57,6 +62,12 @@ int main (int argc, char **argv)
         case 'N':
             name = optarg;
             break;
+        case 'C':
+            curve_cert = optarg;
+            break;
+        case 'S':
+            coord_cert = optarg;
+            break;
         case 'v':
             verbose = 1;
             break;
@@ -68,9 +79,20 @@ int main (int argc, char **argv)
             return 2;
         }
     }
-    if (!config.connect || optind != argc) {
+    if (!config.connect || optind != argc || !curve_cert != !coord_cert) {
         s_usage (stderr);
         return 2;
+    }
+    if (curve_cert) {
+        char err[512];
+        if (mp_curve_cert_read (curve_cert, config.curve_public, config.curve_secret, err,
+                                sizeof err)
+                != MP_OK
+            || mp_curve_cert_read (coord_cert, config.coord_public, NULL, err, sizeof err)
+                   != MP_OK) {
+            fprintf (stderr, "mp-agent: %s\n", err);
+            return 2;
+        }
     }
     mp_log_init ("mp-agent", verbose ? MP_LOG_DEBUG : MP_LOG_INFO);
     zsys_handler_set (NULL); //  signals are read from a signalfd instead

@@ -7,6 +7,7 @@
 #include <zmq.h>
 
 #include "../common/clock.h"
+#include "../common/curve_cert.h"
 #include "../common/error.h"
 #include "../proto/codec.h"
 #include "../proto/replay.h"
@@ -48,6 +49,32 @@ static void s_error (mpc_t *self, int code, const char *fmt, ...)
 mpc_t *mpc_new (const char *endpoint, const char *key_file, const char *name, char *err,
                 size_t errlen)
 {
+    return mpc_new_curve (endpoint, key_file, name, NULL, NULL, err, errlen);
+}
+
+//  Sets the socket's CURVE keys from the files: its key pair and the server's key.
+static int s_apply_curve (void *sock, const char *cert, const char *server_cert, char *err,
+                          size_t errlen)
+{
+    char public_key[MP_CURVE_KEY_Z85], secret_key[MP_CURVE_KEY_Z85],
+        server_key[MP_CURVE_KEY_Z85];
+    int rc = mp_curve_cert_read (cert, public_key, secret_key, err, errlen);
+    if (rc == MP_OK)
+        rc = mp_curve_cert_read (server_cert, server_key, NULL, err, errlen);
+    if (rc != MP_OK)
+        return rc;
+    if (zmq_setsockopt (sock, ZMQ_CURVE_SERVERKEY, server_key, MP_CURVE_KEY_Z85) != 0
+        || zmq_setsockopt (sock, ZMQ_CURVE_PUBLICKEY, public_key, MP_CURVE_KEY_Z85) != 0
+        || zmq_setsockopt (sock, ZMQ_CURVE_SECRETKEY, secret_key, MP_CURVE_KEY_Z85) != 0) {
+        mp_set_error (err, errlen, "cannot use CURVE: %s", zmq_strerror (zmq_errno ()));
+        return MP_EIO;
+    }
+    return MP_OK;
+}
+
+mpc_t *mpc_new_curve (const char *endpoint, const char *key_file, const char *name,
+                      const char *cert, const char *server_cert, char *err, size_t errlen)
+{
     mpc_t *self = (mpc_t *) calloc (1, sizeof *self);
     if (!self) {
         mp_set_error (err, errlen, "out of memory");
@@ -72,6 +99,8 @@ mpc_t *mpc_new (const char *endpoint, const char *key_file, const char *name, ch
     zmq_setsockopt (self->sock, ZMQ_LINGER, &linger, sizeof linger);
     int64_t max_size = (int64_t) mp_limits_default.max_body;
     zmq_setsockopt (self->sock, ZMQ_MAXMSGSIZE, &max_size, sizeof max_size);
+    if (cert && *cert && s_apply_curve (self->sock, cert, server_cert, err, errlen) != MP_OK)
+        goto fail;
     if (zmq_setsockopt (self->sock, ZMQ_ROUTING_ID, name, strlen (name)) != 0
         || zmq_connect (self->sock, endpoint) != 0) {
         mp_set_error (err, errlen, "cannot connect to %s as %s: %s", endpoint, name,

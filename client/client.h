@@ -20,6 +20,11 @@ typedef struct mpc_t mpc_t;
 //  file it cannot load, an endpoint it cannot connect to).
 mpc_t *mpc_new (const char *endpoint, const char *key_file, const char *name, char *err,
                 size_t errlen);
+//  The same over CURVE: cert is this client's key pair file and server_cert the
+//  coordinator's public key file (both as `mp-coord --gen-cert` writes them); NULL or
+//  "" for cert means no CURVE.
+mpc_t *mpc_new_curve (const char *endpoint, const char *key_file, const char *name,
+                      const char *cert, const char *server_cert, char *err, size_t errlen);
 //  Closes the connection, waiting up to 5 s for unsent messages to leave.
 void mpc_destroy (mpc_t **self_p);
 //  Frees the object without touching its sockets: for a child after fork(), where

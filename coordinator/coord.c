@@ -49,6 +49,24 @@ mp_coord_t *mp_coord_new (const mp_coord_config_t *config, char *err, size_t err
     zsock_set_sndtimeo (self->router, 0);
     zsock_set_sndhwm (self->router, 100000);
     zsock_set_linger (self->router, 0);
+    if (config->curve_cert) {
+        //  The ZAP handler exists before the first handshake can need it.
+        zcert_t *cert = zcert_load (config->curve_cert);
+        if (!cert) {
+            mp_set_error (err, errlen, "cannot read the CURVE key pair %s",
+                          config->curve_cert);
+            goto fail;
+        }
+        self->curve = mp_curve_auth_new (config->agent_keys, config->client_keys, err, errlen);
+        if (self->curve) {
+            zsock_set_zap_domain (self->router, MP_CURVE_DOMAIN);
+            zsock_set_curve_server (self->router, 1);
+            zcert_apply (cert, self->router);
+        }
+        zcert_destroy (&cert);
+        if (!self->curve)
+            goto fail;
+    }
     //  Larger frames are refused by the transport before any of them is buffered.
     zsock_set_maxmsgsize (self->router, (int) mp_limits_default.max_body);
     for (size_t i = 0; i < config->nlisten; i++) {
@@ -74,6 +92,7 @@ void mp_coord_destroy (mp_coord_t **self_p)
     mp_agent_table_destroy (&self->agents);
     mp_peer_limits_destroy (&self->limits);
     mp_replay_destroy (&self->replay);
+    mp_curve_auth_destroy (&self->curve);
     zsock_destroy (&self->router);
     free (self);
     *self_p = NULL;
@@ -151,7 +170,7 @@ static void s_on_hello (mp_coord_t *self, mp_request_t *req)
         return;
     }
     char address[160];
-    mp_peer_describe (req->route, address, sizeof address);
+    mp_peer_describe (req->route, req->frame, address, sizeof address);
     mp_info ("agent %s (%s) joined from %s with %zu slots", agent->name, agent->hostname,
              address, agent->slots);
     mp_msg_t *welcome = MP_PACK (welcome, .heartbeat_ms = self->config.heartbeat_ms);
@@ -216,11 +235,16 @@ static mp_handler_fn *const s_handlers[MP_MSG_TYPE_MAX] = {
 //  zygotes (z<run>) and unit processes (u<pid>), parsed into req->peer; any other is a
 //  front end, unless it says hello. 0 when an agent's connection gives a name that is
 //  none of these.
-static unsigned s_role (mp_request_t *req)
+static unsigned s_role (mp_coord_t *self, mp_request_t *req)
 {
     const char *from = mp_msg_from (req->msg);
-    if (!req->agent)
+    if (!req->agent) {
+        //  Over CURVE an agent's key makes an agent, registered yet or not.
+        const char *user = self->curve ? zframe_meta (req->frame, "User-Id") : NULL;
+        if (user && streq (user, MP_CURVE_AGENT))
+            return MP_ROLE_AGENT;
         return mp_msg_type (req->msg) == MP_MSG_HELLO ? MP_ROLE_AGENT : MP_ROLE_FRONT;
+    }
     if (mp_peer_parse (from, &req->peer) == MP_OK)
         return req->peer.role;
     return streq (from, req->agent->name) ? MP_ROLE_AGENT : 0;
@@ -244,12 +268,28 @@ static int s_authorise (mp_coord_t *self, mp_request_t *req, char *err, size_t e
     mp_msg_t *msg = req->msg;
     int type = mp_msg_type (msg);
     int scope = mp_msg_scope (type);
-    req->role = s_role (req);
-    if (req->role == MP_ROLE_FRONT && !(mp_msg_senders (type) & MP_ROLE_FRONT)
+    req->role = s_role (self, req);
+    if (!req->agent && type != MP_MSG_HELLO && !(mp_msg_senders (type) & MP_ROLE_FRONT)
         && (mp_msg_senders (type) & (MP_ROLE_AGENT | MP_ROLE_ZYGOTE | MP_ROLE_UNIT))) {
         //  An agent we expired or never met: it must register again.
         mp_set_error (err, errlen, "%s from an unknown agent: say hello", mp_msg_name (type));
         return MP_ENOENT;
+    }
+    if (self->curve) {
+        //  The key the connection proved decides which roles it may take.
+        const char *user = zframe_meta (req->frame, "User-Id");
+        unsigned allowed = !user                       ? 0
+                           : streq (user, MP_CURVE_AGENT) ? MP_ROLE_AGENT | MP_ROLE_ZYGOTE
+                                                              | MP_ROLE_UNIT
+                           : streq (user, MP_CURVE_CLIENT) ? MP_ROLE_FRONT
+                                                           : 0;
+        if (!(req->role & allowed)) {
+            mp_set_error (err, errlen, "a connection with %s key may not act as %s",
+                          user && *user ? user : "no allowed", mp_role_name (req->role)
+                                                                   ? mp_role_name (req->role)
+                                                                   : "this peer");
+            return MP_EAUTH;
+        }
     }
     mp_principal_t who = { .role = req->role };
     if (req->agent && (req->role == MP_ROLE_ZYGOTE || req->role == MP_ROLE_UNIT))
@@ -320,7 +360,7 @@ static void s_handle (mp_coord_t *self, mp_request_t *req)
         self->dropped++;
         if (rc == MP_EAUTH) {
             char peer[160];
-            mp_peer_describe (req->route, peer, sizeof peer);
+            mp_peer_describe (req->route, req->frame, peer, sizeof peer);
             mp_warn_limited ("refused %s from %s on %s: %s", mp_msg_name (type),
                              mp_msg_from (req->msg), peer, err);
         }
@@ -348,8 +388,8 @@ static int s_on_router (zloop_t *loop, zsock_t *reader, void *arg)
                                         sizeof err)
                      : MP_EPROTO;
     if (code == MP_OK) {
-        mp_request_t req = { .route = route, .agent = mp_agent_table_find (self->agents, route),
-                             .msg = msg };
+        mp_request_t req = { .route = route, .frame = zmsg_first (zmsg),
+                             .agent = mp_agent_table_find (self->agents, route), .msg = msg };
         s_handle (self, &req);
         mp_msg_destroy (&msg);
         mp_coord_dispatch (self);
@@ -358,7 +398,7 @@ static int s_on_router (zloop_t *loop, zsock_t *reader, void *arg)
     //  Never answered with data: counted and logged with the peer's address.
     char peer[160] = "a peer with no routing id";
     if (route)
-        mp_peer_describe (route, peer, sizeof peer);
+        mp_peer_describe (route, zmsg_first (zmsg), peer, sizeof peer);
     self->dropped++;
     mp_warn_limited ("dropped message %" PRIu64 " from %s: %s (%s)", self->dropped, peer,
                      route ? err : "no routing id", mp_strerror (code));
@@ -408,9 +448,19 @@ static int s_on_tick (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+static int s_on_zap (zloop_t *loop, zsock_t *reader, void *arg)
+{
+    (void) loop;
+    (void) reader;
+    mp_curve_auth_handle (((mp_coord_t *) arg)->curve);
+    return 0;
+}
+
 int mp_coord_run (mp_coord_t *self)
 {
-    if (zloop_reader (self->loop, self->router, s_on_router, self) != 0
+    if ((self->curve
+         && zloop_reader (self->loop, mp_curve_auth_socket (self->curve), s_on_zap, self) != 0)
+        || zloop_reader (self->loop, self->router, s_on_router, self) != 0
         || zloop_timer (self->loop, 100, 0, s_on_tick, self) == -1) {
         mp_error ("cannot set up the reactor");
         return MP_EIO;

@@ -15,6 +15,11 @@ typedef struct {
     uint64_t expiry_ms;        //  an agent silent this long is gone
     uint64_t unit_ack_ms;      //  a unit sent but not started this long is taken back
                                //  (0: MP_UNIT_ACK_MS)
+    //  CURVE (curve_auth.h): its key pair (a zcert secret file), and the directories of
+    //  the public keys allowed to connect as agents and as clients. NULL: no CURVE.
+    const char *curve_cert;
+    const char *agent_keys;
+    const char *client_keys;
 } mp_coord_config_t;
 
 typedef struct mp_coord_t mp_coord_t;

@@ -9,6 +9,7 @@
 #include "../proto/sender.h"
 #include "../proto/wire.h"
 #include "agent_table.h"
+#include "curve_auth.h"
 #include "peer_limits.h"
 #include "run.h"
 #include "coord.h"
@@ -24,6 +25,7 @@ struct mp_coord_t {
     mp_peer_limits_t *limits; //  connections that send bad input
     mp_sender_t sender;       //  its session and sequence on the wire
     mp_replay_t *replay;      //  senders' sessions seen
+    mp_curve_auth_t *curve;   //  NULL without CURVE
 };
 
 //  The request being handled: who sent it, with what rights, about what, and how to
@@ -31,6 +33,7 @@ struct mp_coord_t {
 //  run and unit resolved for scoped messages.
 typedef struct {
     zframe_t *route;         //  routing id of the connection (agent or front end)
+    zframe_t *frame;         //  a frame of the message: the connection's properties
     mp_agent_entry_t *agent; //  the agent behind that connection, or NULL
     mp_msg_t *msg;
     unsigned role;           //  MP_ROLE_* of the sender

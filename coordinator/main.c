@@ -1,5 +1,7 @@
 //  mp-coord: the coordinator daemon.
+#include <czmq.h>
 #include <getopt.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +14,10 @@ static void s_usage (FILE *out)
 {
     fprintf (out,
              "usage: mp-coord --listen ENDPOINT [--listen ENDPOINT ...] [--key-file F]\n"
+             "                [--curve-cert F --agent-keys DIR --client-keys DIR]\n"
              "                [--insecure] [--heartbeat-ms MS] [--expiry-ms MS] [-v]\n"
+             "       mp-coord --gen-cert FILE   (writes FILE, the public key, and\n"
+             "                                   FILE_secret, the key pair, mode 0600)\n"
              "MP_KEY_FILE may stand for --key-file.\n");
 }
 
@@ -25,6 +30,25 @@ static int s_is_local (const char *endpoint)
            || strncmp (endpoint, "tcp://[::1]:", 12) == 0;
 }
 
+//  A fresh CURVE key pair: FILE holds the public key, for the allow-lists and for
+//  peers to know this one by; FILE_secret the pair, for its owner alone.
+static int s_gen_cert (const char *path)
+{
+    zcert_t *cert = zcert_new ();
+    char secret[1024];
+    snprintf (secret, sizeof secret, "%s_secret", path);
+    mode_t old = umask (077);
+    int rc = cert ? zcert_save (cert, path) : -1;
+    umask (old);
+    zcert_destroy (&cert);
+    if (rc != 0 || chmod (path, 0644) != 0) {
+        fprintf (stderr, "mp-coord: cannot write %s and %s\n", path, secret);
+        return 1;
+    }
+    printf ("wrote %s (public key) and %s (key pair, keep it private)\n", path, secret);
+    return 0;
+}
+
 int main (int argc, char **argv)
 {
     static const struct option options[] = {
@@ -33,6 +57,10 @@ int main (int argc, char **argv)
         { "insecure", no_argument, NULL, 'i' },
         { "heartbeat-ms", required_argument, NULL, 'b' },
         { "expiry-ms", required_argument, NULL, 'e' },
+        { "curve-cert", required_argument, NULL, 'C' },
+        { "agent-keys", required_argument, NULL, 'A' },
+        { "client-keys", required_argument, NULL, 'K' },
+        { "gen-cert", required_argument, NULL, 'G' },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
@@ -43,7 +71,7 @@ int main (int argc, char **argv)
     int insecure = 0, verbose = 0;
     mp_coord_config_t config = { .heartbeat_ms = 1000, .expiry_ms = 10000 };
     int opt;
-    while ((opt = getopt_long (argc, argv, "l:k:vh", options, NULL)) != -1) {
+    while ((opt = getopt_long (argc, argv, "l:k:vhC:A:K:G:", options, NULL)) != -1) {
         switch (opt) {
         case 'l':
             if (nlisten == sizeof listen / sizeof *listen) {
@@ -64,6 +92,17 @@ int main (int argc, char **argv)
         case 'e':
             config.expiry_ms = strtoull (optarg, NULL, 10);
             break;
+        case 'C':
+            config.curve_cert = optarg;
+            break;
+        case 'A':
+            config.agent_keys = optarg;
+            break;
+        case 'K':
+            config.client_keys = optarg;
+            break;
+        case 'G':
+            return s_gen_cert (optarg);
         case 'v':
             verbose = 1;
             break;
@@ -87,10 +126,11 @@ int main (int argc, char **argv)
         return 2;
     }
     for (size_t i = 0; i < nlisten; i++) {
-        if (config.key.len == 0 && !insecure && !s_is_local (listen[i])) {
+        if (config.key.len == 0 && !config.curve_cert && !insecure && !s_is_local (listen[i])) {
             fprintf (stderr,
-                     "mp-coord: refusing to listen on %s without a key: give --key-file, "
-                     "or --insecure to accept anyone who can reach it\n",
+                     "mp-coord: refusing to listen on %s without a key: give --curve-cert "
+                     "(with --agent-keys and --client-keys) or --key-file, or --insecure to "
+                     "accept anyone who can reach it\n",
                      listen[i]);
             return 2;
         }

@@ -83,13 +83,13 @@ size_t mp_peer_limits_size (mp_peer_limits_t *self)
     return zhashx_size (self->records);
 }
 
-void mp_peer_describe (zframe_t *route, char *buf, size_t size)
+void mp_peer_describe (zframe_t *route, zframe_t *frame, char *buf, size_t size)
 {
     char key[MP_AGENT_KEY_MAX];
     mp_agent_table_key (route, key);
-    const char *address = zframe_meta (route, "Peer-Address");
+    const char *address = frame ? zframe_meta (frame, "Peer-Address") : NULL;
     if (address && *address)
-        snprintf (buf, size, "tcp %s (id %s)", address, key);
+        snprintf (buf, size, "%s (id %s)", address, key);
     else
         snprintf (buf, size, "local (id %s)", key);
 }

@@ -30,10 +30,11 @@ int mp_peer_limits_bad (mp_peer_limits_t *self, zframe_t *route, uint64_t now_ms
 void mp_peer_limits_expire (mp_peer_limits_t *self, uint64_t now_ms);
 size_t mp_peer_limits_size (mp_peer_limits_t *self);
 
-//  How logs name the connection a message came on (route, a frame received from the
-//  socket): the address the transport saw, which the peer cannot choose, and its
-//  routing id, which it can. "tcp 10.0.0.5 (id 00a1b2c3d4)", or "local (id ...)" for
-//  transports without addresses.
-void mp_peer_describe (zframe_t *route, char *buf, size_t size);
+//  How logs name the connection a message came on (route, its routing id; frame, one
+//  of the message's own frames, which carry the connection's properties): the address
+//  the transport saw, which the peer cannot choose, and its routing id, which it can.
+//  "10.0.0.5 (id 00a1b2c3d4)", or "local (id ...)" for transports without addresses
+//  (or a NULL frame).
+void mp_peer_describe (zframe_t *route, zframe_t *frame, char *buf, size_t size);
 
 #endif

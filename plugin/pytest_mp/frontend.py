@@ -172,7 +172,9 @@ class FrontEnd:
                     endpoint, key_file = daemons.endpoint, daemons.key_file
                 # Unique among every front end of a shared coordinator: its routing id.
                 name = "fe-%s-%d-%s" % (socket.gethostname(), os.getpid(), os.urandom(4).hex())
-                client = Client(endpoint, key_file, name)
+                client = Client(endpoint, key_file, name,
+                                self.config.getoption("mp_curve_cert"),
+                                self.config.getoption("mp_coord_cert"))
             except (WireError, OSError) as error:
                 raise session.Interrupted("pytest-mp: %s" % error) from None
             self._run(session, client, units, daemons)

@@ -31,6 +31,11 @@ def pytest_addoption(parser):
                     "remote agents may join")
     group.addoption("--mp-key-file", metavar="FILE",
                     help="shared key signing every message (default: $MP_KEY_FILE)")
+    group.addoption("--mp-curve-cert", metavar="FILE",
+                    help="with --mp-coord: connect over CURVE with this key pair (a file "
+                    "`mp-coord --gen-cert` wrote, the one ending in _secret)")
+    group.addoption("--mp-coord-cert", metavar="FILE",
+                    help="with --mp-curve-cert: the coordinator's public key file")
     group.addoption("--mp-min-agents", type=int, default=1, metavar="K",
                     help="start once K agents have joined the coordinator (default 1)")
     group.addoption("--mp-wait", type=float, default=60.0, metavar="SEC",
@@ -95,6 +100,14 @@ def check_options(config):
     if config.getoption("mp_wait") < 0:
         raise pytest.UsageError("--mp-wait must be 0 or more seconds, not %g"
                                 % config.getoption("mp_wait"))
+    curve = [config.getoption("mp_curve_cert"), config.getoption("mp_coord_cert")]
+    if any(curve) and not all(curve):
+        raise pytest.UsageError("--mp-curve-cert and --mp-coord-cert go together")
+    if any(curve) and not config.getoption("mp_coord"):
+        raise pytest.UsageError("--mp-curve-cert is for a coordinator given with --mp-coord")
+    for option, path in zip(("--mp-curve-cert", "--mp-coord-cert"), curve):
+        if path and not os.access(path, os.R_OK):
+            raise pytest.UsageError("%s: cannot read %s" % (option, path))
     key_file = config.getoption("mp_key_file")
     source = "--mp-key-file"
     if not key_file and os.environ.get("MP_KEY_FILE"):

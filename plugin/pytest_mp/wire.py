@@ -94,6 +94,7 @@ def lib():
         "mp_msg_bin_at": (P, [P, Z, Z, ctypes.POINTER(Z)]),
         "mp_msg_u64_at": (U, [P, Z, Z]),
         "mpc_new": (P, [S, S, S, ctypes.c_char_p, Z]),
+        "mpc_new_curve": (P, [S, S, S, S, S, ctypes.c_char_p, Z]),
         "mpc_destroy": (None, [ctypes.POINTER(P)]),
         "mpc_forget": (None, [ctypes.POINTER(P)]),
         "mpc_send": (U, [P, P]),
@@ -294,11 +295,14 @@ def read(msg):
 class Client:
     """One signed connection to an agent or a coordinator."""
 
-    def __init__(self, endpoint, key_file, name):
+    def __init__(self, endpoint, key_file, name, curve_cert=None, coord_cert=None):
+        """curve_cert (this client's key pair) and coord_cert (the coordinator's public
+        key) turn on CURVE; both are files as `mp-coord --gen-cert` writes them."""
         so = lib()
         err = ctypes.create_string_buffer(512)
-        self._handle = so.mpc_new(
-            endpoint.encode(), (key_file or "").encode(), name.encode(), err, len(err)
+        self._handle = so.mpc_new_curve(
+            endpoint.encode(), (key_file or "").encode(), name.encode(),
+            (curve_cert or "").encode(), (coord_cert or "").encode(), err, len(err)
         )
         if not self._handle:
             raise WireError(err.value.decode())
