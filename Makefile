@@ -3,7 +3,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 NP ?= 4
 
-.PHONY: setup demo test test-c test-python test-asan-daemons test-valgrind bench chaos clean
+.PHONY: setup demo test test-c test-python test-asan-daemons test-valgrind bench chaos fuzz fuzz-slice clean
 
 setup:
 	@BUILD_DIR=$(BUILD) ./deploy/setup.sh
@@ -53,5 +53,16 @@ chaos: setup
 	.venv/bin/python tests/chaos/chaos.py --runs $(CHAOS_RUNS) --minutes $(CHAOS_MINUTES) \
 	    $(if $(CHAOS_SEED),--seed $(CHAOS_SEED))
 
+# libFuzzer on every decoder (tests/fuzz/fuzz_*.c), built with clang in $(FUZZ_BUILD):
+# each target for FUZZ_SECONDS on a scratch copy of its seed corpus; exec counts,
+# coverage and any crash file are printed, a crash fails. fuzz-slice: 20 s each.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 300
+fuzz: setup
+	FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) ./tests/fuzz/run_fuzz.sh
+
+fuzz-slice:
+	$(MAKE) fuzz FUZZ_SECONDS=20
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) .venv
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) .venv
