@@ -112,6 +112,8 @@ static inline void fz_check_equal (mp_msg_t *a, mp_msg_t *b)
               (unsigned long long) mp_msg_ts (b));
     FZ_CHECK (fz_str_eq (mp_msg_from (a), mp_msg_from (b)), "from");
     FZ_CHECK (fz_str_eq (mp_msg_to (a), mp_msg_to (b)), "to");
+    FZ_CHECK (mp_msg_session (a) == mp_msg_session (b) && mp_msg_seq (a) == mp_msg_seq (b),
+              "session and sequence number");
     const char *schema = mp_msg_schema (type);
     FZ_CHECK (schema != NULL, "no schema for %d", type);
     size_t nfields = strlen (schema);

@@ -8,6 +8,7 @@ the top of each fuzz_<target>.c), plus a few truncated, oversized and mutated on
   fuzz_scan         two spec bytes + msgpack frame
   fuzz_client_recv  flag byte + length-prefixed frames
   fuzz_wire         flag byte + length-prefixed frames
+  fuzz_sequence     0 + a peer name, or 1 + (session, number, clock step) records
 
 The corpora of the other targets are rewritten whole. Run after changing the catalogue
 (the catalogue is read from the client library, as the plugin reads it):
@@ -346,6 +347,17 @@ def wire_seeds(types):
     return files
 
 
+def sequence_seeds():
+    files = {}
+    for name in ("z1", "u4242", "z18446744073709551615", "u0", "z01", "u-1", "agent", "u"):
+        files["peer-%s" % name] = b"\x00" + name.encode()
+    files["window-in-order"] = b"\x01" + bytes([7, 1, 0, 7, 2, 0, 7, 3, 1])
+    files["window-replay"] = b"\x01" + bytes([7, 5, 0, 7, 5, 0, 7, 4, 0, 9, 1, 0])
+    files["window-forget"] = b"\x01" + bytes([7, 5, 0, 7, 1, 200, 7, 2, 0])
+    files["window-unsequenced"] = b"\x01" + bytes([0, 1, 0, 0, 1, 0])
+    return files
+
+
 def main():
     catalogue = wire.CATALOGUE
     types = sorted(((name, spec.number, spec.schema) for name, spec in catalogue.items()),
@@ -356,6 +368,7 @@ def main():
     rewrite("fuzz_scan", scan_seeds(types))
     rewrite("fuzz_client_recv", client_seeds(types))
     rewrite("fuzz_wire", wire_seeds(types))
+    rewrite("fuzz_sequence", sequence_seeds())
 
 
 if __name__ == "__main__":
