@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs end-to-end tests with mp-coord and mp-agent under valgrind; any error or leak
-# that valgrind reports from either daemon fails.  Usage: valgrind_daemons.sh BUILD_DIR TESTS...
+# Runs end-to-end tests with mp-coord and mp-agent under valgrind, then the hostile-input
+# test of mp-coord and (as root) a short slice of the chaos test; any error or leak that
+# valgrind reports from either daemon fails.  Usage: valgrind_daemons.sh BUILD_DIR TESTS...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=$(cd "$1" && pwd)
@@ -17,6 +18,12 @@ SH
     chmod +x "$wrappers/$daemon"
 done
 MP_BIN_DIR="$wrappers" .venv/bin/pytest -p no:cacheprovider -q "$@"
+"$build/test_coord_hostile" "$wrappers/mp-coord"
+if [ "$(id -u)" -eq 0 ]; then
+    MP_BIN_DIR="$wrappers" .venv/bin/python tests/chaos/chaos.py --runs 2 --minutes 3 --seed 7
+else
+    echo "valgrind: chaos slice skipped: it makes network namespaces, which needs root"
+fi
 reports=$(cat "$wrappers"/logs/*.log 2>/dev/null || true)
 if [ -n "$reports" ]; then
     echo "$reports"
