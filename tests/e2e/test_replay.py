@@ -63,8 +63,13 @@ def replay(recorded, port):
     the greeting and READY first, the messages once the server has greeted back."""
     ready_end = 64 + 2 + recorded[65]  # the greeting, then READY as a short command
     thief = socket.create_connection(("127.0.0.1", port))
+    thief.settimeout(5)
     thief.sendall(bytes(recorded[:ready_end]))
-    assert thief.recv(64)
+    greeted = b""
+    while len(greeted) < 66 or len(greeted) < 66 + greeted[65]:
+        data = thief.recv(4096)
+        assert data, "the coordinator closed the connection during the handshake"
+        greeted += data
     thief.sendall(bytes(recorded[ready_end:]))
     return thief
 
