@@ -3,20 +3,15 @@ decides the role: an agent's key can run tests, a client's key can submit them, 
 neither can act as the other. Loopback only."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
 
 import pytest
 
+from conftest import free_port
+
 BIN = os.environ.get("MP_BIN_DIR") or os.path.dirname(sys.executable)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class CurveLab:

@@ -11,22 +11,9 @@ import time
 import xml.etree.ElementTree as ET
 
 import pytest
-from conftest import RECORD_ENV, read_records
+from conftest import RECORD_ENV, alive, parent_of, read_records
 
 BIN = os.environ.get("MP_BIN_DIR") or os.path.dirname(sys.executable)
-
-
-def parent_of(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        return int(f.read().split(")")[-1].split()[1])
-
-
-def alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().split(")")[-1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def wait_for(predicate, what, timeout=60):

@@ -10,13 +10,9 @@ import time
 
 from pytest_mp.wire import Client
 
+from conftest import free_port
+
 BIN = os.environ.get("MP_BIN_DIR") or os.path.dirname(sys.executable)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class RecordingProxy:

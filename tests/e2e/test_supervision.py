@@ -8,20 +8,7 @@ import subprocess
 import sys
 import time
 
-from conftest import RECORD_ENV, read_records
-
-
-def alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().split(")")[-1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
-def parent_of(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        return int(f.read().split(")")[-1].split()[1])
+from conftest import RECORD_ENV, alive, parent_of, read_records
 
 
 def test_killing_the_agent_stops_its_workers_and_the_front_end_says_so(suite, tmp_path):
