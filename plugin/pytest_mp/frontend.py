@@ -357,13 +357,22 @@ class FrontEnd:
         return {k: 1 for k in item.keywords} if item is not None else {}
 
     def _fail(self, nodeid, message):
-        """nodeid fails now with message, in the phase after its last report: a
-        test that never started shows as an error at setup."""
-        whens = [v.when for what, v in self.pending.get(nodeid, []) if what == "logreport"]
-        when = "teardown" if "call" in whens else ("call" if "setup" in whens else "setup")
-        self.pending.setdefault(nodeid, []).append(("logreport", pytest.TestReport(
-            nodeid, self._location(nodeid), self._keywords(nodeid), "failed", message, when,
-        )))
+        """nodeid fails now with message, in the phase after its last report, as
+        pytest would have reported it: a test that never started shows as an error at
+        setup; after a setup that did not pass comes its teardown, never a call. A
+        test whose teardown was reported ran to its end (only its logfinish was lost):
+        it is replayed as it was."""
+        reports = [v for what, v in self.pending.get(nodeid, []) if what == "logreport"]
+        whens = [report.when for report in reports]
+        if "teardown" not in whens:
+            if "call" in whens or ("setup" in whens and not reports[-1].passed):
+                when = "teardown"
+            else:
+                when = "call" if "setup" in whens else "setup"
+            self.pending.setdefault(nodeid, []).append(("logreport", pytest.TestReport(
+                nodeid, self._location(nodeid), self._keywords(nodeid), "failed", message,
+                when,
+            )))
         self._flush(nodeid)
 
     def _fail_unreported(self, message):

@@ -12,7 +12,8 @@ mp-agent --np 2, and mp-coord in this namespace on a keyed TCP endpoint on the
 bridge), generates a suite of N tests (free, a serial group, an isolated_free
 group, mp_lock / mp_trail users, one test leaving a `setsid sleep 300` behind),
 then runs the suite again and again through `pytest --mp --mp-coord ...` while a
-driver thread injects 1-3 faults per run, drawn from random.Random(seed + run):
+driver thread injects 1-3 faults per run, drawn from random.Random("<seed>:<run>") (so
+no two seeds share a run's faults):
 SIGKILL an agent (restarted later), SIGKILL a zygote, SIGKILL a unit process,
 SIGSTOP an agent for a while, take a host's veth down for a while, restart the
 coordinator. Every test appends JSON lines ("start", then "end" when its body
@@ -702,7 +703,7 @@ def run_once(lab, run, seed, timeout):
            "--junitxml=%s" % junit, "-q", "--chaos-run", str(run)]
     #  The `=` forms matter: pytest takes a separate value naming an existing file
     #  (the key) for a path argument, and the rootdir (so every node id) would change.
-    driver = Driver(lab, plan_faults(random.Random(seed + run)), seed, run)
+    driver = Driver(lab, plan_faults(random.Random("%d:%d" % (seed, run))), seed, run)
     log("  run %d: faults planned %r" % (run, driver.faults))
     started = time.time()
     with open(out_path, "w") as out:
