@@ -141,6 +141,7 @@ class FrontEnd:
         self.notices = []  # what the coordinator said about the run
         self.errors = []
         self.done = False  # the run's last event has been replayed
+        self.session = None  # while the run is replayed
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(self, session, config, items):
@@ -156,6 +157,7 @@ class FrontEnd:
             )
         if session.config.option.collectonly or not session.items:
             return True
+        self.session = session
         units = mpplan.build_units(session.items, self.membership, self.strategies)
         self.units = {unit.id: unit for unit in units}
         self.items = {item.nodeid: item for item in session.items}
@@ -333,6 +335,11 @@ class FrontEnd:
     def _flush(self, nodeid):
         hook = self.config.hook
         calls = self.pending.pop(nodeid, [])
+        session = self.session
+        if session is not None and (session.shouldfail or session.shouldstop):
+            # -x / --maxfail was reached: as in a plain run, nothing after it is
+            # reported (tests still running elsewhere finish unseen).
+            return
         location = self._location(nodeid)
         if not calls or calls[0][0] != "logstart":
             calls.insert(0, ("logstart", location))

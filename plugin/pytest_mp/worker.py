@@ -56,7 +56,9 @@ class Zygote:
         for item in list(session.items) + self.deselected:
             items.setdefault(item.nodeid, item)
         error = ""
-        if session.testsfailed:
+        # As in a plain run, --continue-on-collection-errors runs what did collect; the
+        # front end reports the errors from its own collection.
+        if session.testsfailed and not self.config.option.continue_on_collection_errors:
             error = "%d error(s) collecting the tests on this host:\n%s" % (
                 session.testsfailed, "\n".join(self.collect_errors)[-4000:])
         client = Client(self.endpoint, self.key_file, wire.zygote_name(self.run))

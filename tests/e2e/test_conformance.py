@@ -113,3 +113,42 @@ def test_outcomes_match_plain_pytest(suite, flags):
     assert mp.returncode == plain.returncode, (plain.log, mp.log)
     assert normalised(mp.stdout) == normalised(plain.stdout), (plain.stdout, mp.stdout)
     assert junit_cases(mp._junit_path) == junit_cases(plain._junit_path)
+
+
+STOP_SUITE = {
+    "test_stop.py": """
+        import time
+        import pytest
+
+        # Slow enough that several fail at about the same moment on four processes.
+        @pytest.mark.parametrize("i", range(12))
+        def test_fails(i):
+            time.sleep(0.3)
+            assert i < 0
+    """,
+}
+
+
+@pytest.mark.parametrize("flags", [["--maxfail=3"], ["-x"], ["--maxfail=2", "-rA"]],
+                         ids=" ".join)
+def test_stopping_early_reports_as_plain_pytest(suite, flags):
+    for name, source in STOP_SUITE.items():
+        suite.write(name, source)
+    plain = suite.run_plain(*flags, junit=True)
+    mp = suite.run(*flags, np=4, junit=True)
+    assert mp.returncode == plain.returncode, (plain.log, mp.log)
+    assert mp.summary_count("failed") == plain.summary_count("failed"), (plain.log, mp.log)
+    assert len(junit_cases(mp._junit_path)) == len(junit_cases(plain._junit_path))
+    stop = [line for line in plain.stdout.splitlines() if "stopping after" in line]
+    assert stop and all(line in mp.stdout for line in stop), mp.stdout
+
+
+def test_continue_on_collection_errors_runs_what_collected(suite):
+    suite.write("test_broken.py", "import no_such_module_here\n")
+    suite.write("test_fine.py", "".join("def test_%d():\n    pass\n\n" % i for i in range(5)))
+    plain = suite.run_plain("--continue-on-collection-errors", junit=True)
+    mp = suite.run("--continue-on-collection-errors", np=2, junit=True)
+    assert mp.returncode == plain.returncode, (plain.log, mp.log)
+    assert mp.summary_count("passed") == plain.summary_count("passed") == 5, mp.log
+    assert mp.summary_count("error") == plain.summary_count("error") == 1, mp.log
+    assert junit_cases(mp._junit_path) == junit_cases(plain._junit_path)
