@@ -29,6 +29,7 @@ def front_end():
     front = FrontEnd.__new__(FrontEnd)
     front.config = Config()
     front.items, front.pending, front.finished, front.retries = {}, {}, set(), {}
+    front.session = None
     return front
 
 
