@@ -836,19 +836,27 @@ class RssWatch:
     """The coordinator's VmRSS: under a bound, and not growing past a margin."""
 
     def __init__(self):
-        self.baseline = {}    # coordinator generation -> first VmRSS in kB
+        self.baseline = {}    # coordinator generation -> VmRSS in kB after its first run
         self.samples = []
+        self.last_generation = None
 
     def check(self, lab):
-        """Sample the current coordinator's VmRSS and judge it."""
+        """Sample the current coordinator's VmRSS and judge it. A coordinator
+        (re)started during the run just sampled may not have served a run yet (under
+        ASan its footprint grows several-fold on first use): its baseline is taken at
+        the next sample, once it has."""
         rss = vm_rss_kb(lab.coord.pid)
         if rss is None:
             return ["coord-rss: the coordinator (pid %d) is gone" % lab.coord.pid]
         self.samples.append(rss)
-        base = self.baseline.setdefault(lab.coord_generation, rss)
+        generation, fresh = lab.coord_generation, lab.coord_generation != self.last_generation
+        self.last_generation = generation
         problems = []
         if rss > RSS_BOUND_KB:
             problems.append("coord-rss: VmRSS %d kB over the bound %d kB" % (rss, RSS_BOUND_KB))
+        if fresh and generation not in self.baseline:
+            return problems
+        base = self.baseline.setdefault(generation, rss)
         if rss - base > RSS_GROWTH_KB:
             problems.append("coord-rss: VmRSS grew from %d kB to %d kB" % (base, rss))
         return problems
