@@ -163,7 +163,7 @@ void mp_agentd_start_run (mp_agentd_t *self, mp_msg_t *msg)
         mp_agentd_discard_run (self, old);
     }
     mp_agent_run_t *run = (mp_agent_run_t *) calloc (1, sizeof *run);
-    char **env = (char **) calloc (start.env.count + 6, sizeof (char *));
+    char **env = (char **) calloc (start.env.count + 8, sizeof (char *));
     if (!run || !env)
         goto done;
     run->id = id;
@@ -176,6 +176,9 @@ void mp_agentd_start_run (mp_agentd_t *self, mp_msg_t *msg)
     //  how the agent tells a stray daemon's run (mp_agentd_kill_strays).
     env[nenv++] = zsys_sprintf ("PYTEST_MP_RUN_ID=%" PRIu64, id);
     env[nenv++] = zsys_sprintf ("%s=%d", MP_AGENT_PID_ENV, (int) getpid ());
+    //  Where its tests run; each unit process adds its slot (PYTEST_MP_SLOT, _WORKER).
+    env[nenv++] = zsys_sprintf ("PYTEST_MP_AGENT=%s", self->config.name);
+    env[nenv++] = zsys_sprintf ("PYTEST_MP_HOST=%s", self->config.hostname);
     for (size_t i = 0; i < start.env.count; i++)
         env[nenv++] = strdup (start.env.items[i]);
     mp_zygote_spec_t spec = { self->config.python, self->config.workdir, run->log_path,

@@ -17,6 +17,7 @@ static void s_agent_destroy (mp_agent_entry_t **agent_p)
     zframe_destroy (&agent->routing_id);
     free (agent->name);
     free (agent->hostname);
+    free (agent->slot_used);
     free (agent);
     *agent_p = NULL;
 }
@@ -90,7 +91,16 @@ int mp_agent_table_upsert (mp_agent_table_t *self, zframe_t *routing_id, const c
     mp_agent_entry_t *agent = mp_agent_table_find (self, routing_id);
     if (!agent && new_name && new_host)
         agent = s_agent_add (self, routing_id);
-    if (!agent || !new_name || !new_host) {
+    //  Slots in use stay marked when an agent registers again with fewer.
+    if (agent && slots > agent->slot_cap) {
+        unsigned char *used = (unsigned char *) realloc (agent->slot_used, slots);
+        if (used) {
+            memset (used + agent->slot_cap, 0, slots - agent->slot_cap);
+            agent->slot_used = used;
+            agent->slot_cap = slots;
+        }
+    }
+    if (!agent || !new_name || !new_host || slots > agent->slot_cap) {
         free (new_name);
         free (new_host);
         return MP_ENOMEM;
@@ -103,6 +113,26 @@ int mp_agent_table_upsert (mp_agent_table_t *self, zframe_t *routing_id, const c
     agent->last_seen_ms = mp_clock_mono_ms ();
     *agent_p = agent;
     return MP_OK;
+}
+
+int mp_agent_table_take_slot (mp_agent_entry_t *agent, size_t *slot)
+{
+    for (size_t i = 0; i < agent->slots && i < agent->slot_cap; i++)
+        if (!agent->slot_used[i]) {
+            agent->slot_used[i] = 1;
+            agent->busy++;
+            *slot = i;
+            return MP_OK;
+        }
+    return MP_ESTATE;
+}
+
+void mp_agent_table_give_slot (mp_agent_entry_t *agent, size_t slot)
+{
+    if (slot < agent->slot_cap && agent->slot_used[slot]) {
+        agent->slot_used[slot] = 0;
+        agent->busy--;
+    }
 }
 
 void mp_agent_table_remove (mp_agent_table_t *self, mp_agent_entry_t *agent)

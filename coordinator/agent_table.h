@@ -13,7 +13,9 @@ typedef struct {
     char *name;
     char *hostname;
     size_t slots;
-    size_t busy;
+    size_t busy;             //  slots in use: units sent or running here
+    unsigned char *slot_used; //  per slot index, 1 while a unit holds it
+    size_t slot_cap;         //  length of slot_used (at least slots)
     uint64_t last_seen_ms; //  monotonic
 } mp_agent_entry_t;
 
@@ -33,6 +35,12 @@ mp_agent_entry_t *mp_agent_table_find_key (mp_agent_table_t *self, const char *k
 //  MP_ENOMEM.
 int mp_agent_table_upsert (mp_agent_table_t *self, zframe_t *routing_id, const char *name,
                            const char *hostname, size_t slots, mp_agent_entry_t **agent_p);
+//  Takes the agent's lowest free slot into *slot: every unit on an agent runs in a slot
+//  0 to slots-1 that no other unit holds meanwhile, which a test can use to pick a
+//  per-slot resource. MP_OK, or MP_ESTATE when every slot is busy.
+int mp_agent_table_take_slot (mp_agent_entry_t *agent, size_t *slot);
+//  Gives a slot back (nothing when it was not taken).
+void mp_agent_table_give_slot (mp_agent_entry_t *agent, size_t slot);
 //  Forgets an agent (the pointer becomes invalid).
 void mp_agent_table_remove (mp_agent_table_t *self, mp_agent_entry_t *agent);
 

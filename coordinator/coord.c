@@ -219,6 +219,7 @@ static mp_handler_fn *const s_handlers[MP_MSG_TYPE_MAX] = {
     [MP_MSG_UNIT_EXIT] = mp_coord_on_unit_exit,
     [MP_MSG_ZYGOTE_EXIT] = mp_coord_on_zygote_exit,
     [MP_MSG_REPORT] = mp_coord_on_report,
+    [MP_MSG_OUTPUT] = mp_coord_on_output,
     [MP_MSG_BOARD_GET] = mp_coord_on_sync,
     [MP_MSG_BOARD_SET] = mp_coord_on_sync,
     [MP_MSG_BOARD_DEL] = mp_coord_on_sync,

@@ -48,8 +48,8 @@ int mp_coord_unit_off_slot (mp_coord_t *self, mp_run_t *run, mp_unit_t *unit, in
         unit->test_since_ms = 0;
     }
     mp_agent_entry_t *agent = mp_agent_table_find_key (self->agents, unit->agent);
-    if (agent && agent->busy)
-        agent->busy--;
+    if (agent)
+        mp_agent_table_give_slot (agent, unit->slot);
     return 0;
 }
 
@@ -146,8 +146,17 @@ void mp_coord_offer_runs (mp_coord_t *self, mp_agent_entry_t *agent)
          run = (mp_run_t *) zlistx_next (self->runs)) {
         if (run->state != MP_RUN_RUNNING || mp_run_ready (run, agent->key) != MP_READY_NONE)
             continue;
+        //  What every process of the run may know of it (a test's identity).
+        size_t workers = 0;
+        for (size_t i = 0; i < mp_agent_table_size (self->agents); i++)
+            workers += mp_agent_table_at (self->agents, i)->slots;
+        char count[64], uid[64];
+        snprintf (count, sizeof count, "PYTEST_MP_WORKER_COUNT=%zu", workers);
+        snprintf (uid, sizeof uid, "PYTEST_MP_TESTRUN_UID=%s", run->uid);
+        const char *env[] = { count, uid };
         mp_msg_t *start = MP_PACK (run_start, .run = run->id, .cwd = run->cwd,
-                                   .args = { (const char *const *) run->args, run->nargs });
+                                   .args = { (const char *const *) run->args, run->nargs },
+                                   .env = { env, 2 });
         mp_run_set_ready (run, agent->key, MP_READY_STARTING);
         mp_coord_send (self, agent->routing_id, "", 0, &start);
     }
@@ -171,18 +180,25 @@ void mp_coord_dispatch (mp_coord_t *self)
             if (mp_run_ready (run, agent->key) != MP_READY_YES)
                 continue;
             uint64_t id;
-            while (agent->busy < agent->slots
-                   && mp_sched_next (run->sched, mp_agent_table_busy (self->agents), &id)) {
+            size_t slot;
+            while (agent->busy < agent->slots) {
+                size_t busy = mp_agent_table_busy (self->agents);
+                if (mp_agent_table_take_slot (agent, &slot) != MP_OK)
+                    break;
+                if (!mp_sched_next (run->sched, busy, &id)) {
+                    mp_agent_table_give_slot (agent, slot);
+                    break;
+                }
                 mp_unit_t *unit = mp_run_unit (run, id);
+                unit->slot = slot;
                 mp_msg_t *msg = MP_PACK (unit, .run = run->id, .unit = unit->id,
-                                         .group = unit->group,
+                                         .group = unit->group, .slot = slot,
                                          //  A retry starts at its first unfinished test.
                                          .tests = { (const char *const *) unit->tests
                                                         + unit->finished,
                                                     unit->ntests - unit->finished });
                 snprintf (unit->agent, sizeof unit->agent, "%s", agent->key);
                 unit->sent_ms = mp_clock_mono_ms ();
-                agent->busy++;
                 char zygote[MP_PEER_NAME_MAX];
                 mp_peer_zygote_name (run->id, zygote);
                 mp_coord_send (self, agent->routing_id, zygote, 0, &msg);
@@ -231,6 +247,17 @@ void mp_coord_on_report (mp_coord_t *self, mp_request_t *req)
     mp_coord_event (self, req->run, kind, report.test, unit->id, report.data.data,
                     report.data.len);
     mp_coord_reply_ok (self, req, 0);
+}
+
+void mp_coord_on_output (mp_coord_t *self, mp_request_t *req)
+{
+    mp_output_msg_t output;
+    mp_output_msg_view (req->msg, &output);
+    mp_unit_t *unit = req->unit;
+    //  Shown live by the front end, next to the test the unit is in (if any).
+    const char *test = unit->finished < unit->ntests ? unit->tests[unit->finished] : "";
+    mp_coord_event (self, req->run, MP_EVENT_OUTPUT, test, unit->id, output.data.data,
+                    output.data.len);
 }
 
 void mp_coord_on_unit_started (mp_coord_t *self, mp_request_t *req)

@@ -1,5 +1,7 @@
 #include "run.h"
 
+#include <openssl/rand.h>
+
 #include "../common/array.h"
 #include "../common/error.h"
 
@@ -23,6 +25,13 @@ mp_run_t *mp_run_new (uint64_t id, const char *cwd, zframe_t *front, mp_sync_gra
     if (!self)
         return NULL;
     self->id = id;
+    unsigned char raw[16];
+    if (RAND_bytes (raw, sizeof raw) != 1) {
+        free (self);
+        return NULL;
+    }
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf (self->uid + 2 * i, 3, "%02x", raw[i]);
     self->cwd = strdup (cwd);
     self->sched = mp_sched_new ();
     self->sync = mp_sync_new (grant, arg);

@@ -18,6 +18,7 @@ typedef struct {
     size_t finished;   //  tests whose logfinish arrived
     //  Its state is the scheduler's (mp_sched_state): run.c keeps only its data.
     char agent[80];    //  key of the agent it was last sent to
+    size_t slot;       //  its slot there (mp_agent_table_take_slot) while it holds one
     uint64_t pid;      //  its process, once started
     int requeued;      //  times it went back to the queue
     char lost[192];    //  where and why its first attempt was lost ("" when it was not)
@@ -47,6 +48,7 @@ typedef enum {
 
 typedef struct {
     uint64_t id;
+    char uid[33];     //  random hex, unique across coordinators: PYTEST_MP_TESTRUN_UID
     int state;        //  mp_run_state_t
     int cancelled;
     char *cwd;

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake pkg-config libzmq3-dev libczmq-dev libmsgpack-dev libssl-dev
-          python3 python3-pytest python3-venv iproute2 valgrind)
+          python3 python3-pytest python3-pytest-xdist python3-venv iproute2 valgrind python3-yaml)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -74,7 +74,9 @@ typedef enum { MP_SCOPE_NONE = 0, MP_SCOPE_RUN = 1, MP_SCOPE_UNIT = 2 } mp_scope
     X (KILL, kill, 31, MP_ROLE_COORD, MP_SCOPE_NONE, "an agent kills a timed-out unit") \
     X (AGENTS, agents, 32, MP_ROLE_FRONT, MP_SCOPE_NONE, "how many agents: OK(count)")  \
     X (BYE, bye, 33, MP_ROLE_AGENT, MP_SCOPE_NONE,                                      \
-       "an agent leaves: its units go elsewhere at once")
+       "an agent leaves: its units go elsewhere at once")                               \
+    X (OUTPUT, output, 34, MP_ROLE_ZYGOTE, MP_SCOPE_UNIT,                               \
+       "what a unit process wrote to its stdout and stderr, uncaptured (-s)")
 
 //  Fields of each message, in wire order: F (NAME, type, field, meaning).
 #define MP_FIELDS_OK(F) F (OK, u, value, "meaning depends on the request")
@@ -93,7 +95,8 @@ typedef enum { MP_SCOPE_NONE = 0, MP_SCOPE_RUN = 1, MP_SCOPE_UNIT = 2 } mp_scope
     F (ZYGOTE_READY, s, error, "why it cannot run the plan, or empty")
 #define MP_FIELDS_UNIT(F)                                                                \
     F (UNIT, u, run, "run id") F (UNIT, u, unit, "unit id") F (UNIT, s, group, "group")  \
-    F (UNIT, S, tests, "test ids, in order")
+    F (UNIT, S, tests, "test ids, in order")                                            \
+    F (UNIT, u, slot, "its slot on the agent: 0 to slots-1, held by no other unit")
 #define MP_FIELDS_UNIT_STARTED(F)                                                        \
     F (UNIT_STARTED, u, run, "run id") F (UNIT_STARTED, u, unit, "unit id")              \
     F (UNIT_STARTED, u, pid, "the unit process")
@@ -149,5 +152,8 @@ typedef enum { MP_SCOPE_NONE = 0, MP_SCOPE_RUN = 1, MP_SCOPE_UNIT = 2 } mp_scope
     F (KILL, u, run, "run id") F (KILL, u, unit, "unit id") F (KILL, u, pid, "its process")
 #define MP_FIELDS_AGENTS(F)
 #define MP_FIELDS_BYE(F) F (BYE, s, reason, "why it leaves")
+#define MP_FIELDS_OUTPUT(F)                                                              \
+    F (OUTPUT, u, run, "run id") F (OUTPUT, u, unit, "unit id")                          \
+    F (OUTPUT, b, data, "a payload: the worker and the text")
 
 #endif

@@ -1,5 +1,6 @@
 //  Event kinds: what a run's event log holds and a front end replays. A unit
-//  process reports the first four (REPORT's `kind`); the coordinator adds the rest.
+//  process reports the first four (REPORT's `kind`), its zygote relays its uncaptured
+//  output (OUTPUT); the coordinator adds the rest.
 //  The Python side reads this list through the client library and has one handler
 //  per kind (frontend.py checks that it has exactly these).
 #ifndef MP_EVENTS_H
@@ -13,6 +14,7 @@
     X (LOGREPORT, "logreport", MP_ROLE_UNIT, "a phase's report, pytest-serialised")     \
     X (LOGFINISH, "logfinish", MP_ROLE_UNIT, "a test ends")                             \
     X (WARNING, "warning", MP_ROLE_UNIT, "a warning recorded during a test")            \
+    X (OUTPUT, "output", MP_ROLE_ZYGOTE, "a unit process's uncaptured output (-s)")     \
     X (CRASH, "crash", MP_ROLE_COORD, "the unit process died in this test: why")        \
     X (ERROR, "error", MP_ROLE_COORD, "a run-level problem, such as a zygote's failure") \
     X (RETRY, "retry", MP_ROLE_COORD,                                                   \

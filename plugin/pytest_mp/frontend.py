@@ -2,6 +2,8 @@
 embedded one by default), and replays every report through pytest's own hooks so
 that the terminal, --junitxml, -x and other plugins behave as in a plain run."""
 
+import builtins
+import importlib
 import os
 import shutil
 import signal
@@ -16,6 +18,8 @@ import pytest
 
 from . import payload, wire
 from . import plan as mpplan
+from .plugin import key_file_given
+from .trace import TraceRecorder
 from .wire import Client, WireError, generate_key
 
 POLL_WAIT_MS = 1000
@@ -49,16 +53,21 @@ def _die_with_parent():
 class Daemons:
     """mp-coord and one mp-agent started as children on a private endpoint."""
 
-    def __init__(self, np, invocation_dir, listen):
+    def __init__(self, np, invocation_dir, listen, key_file=""):
         self.dir = tempfile.mkdtemp(prefix="pytest-mp-")
-        self.key_file = os.path.join(self.dir, "key")
-        generate_key(self.key_file)
+        # Remote agents joining through --mp-listen sign with the user's key; a private
+        # coordinator gets a fresh one.
+        self.key_file = os.path.abspath(key_file) if key_file else os.path.join(self.dir, "key")
+        if not key_file:
+            generate_key(self.key_file)
         self.endpoint = "ipc://%s/coord.ipc" % self.dir
         self.procs = []
         coord = [_find_binary("mp-coord"), "--listen", self.endpoint, "--key-file", self.key_file]
         for extra in listen:
             coord += ["--listen", extra]
         self._start("coord", coord)
+        if np == 0:
+            return  # --np 0 with --mp-listen: remote agents only
         self._start("agent", [
             _find_binary("mp-agent"), "--connect", self.endpoint, "--np", str(np),
             "--key-file", self.key_file, "--workdir", invocation_dir,
@@ -107,10 +116,6 @@ class Daemons:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def key_file_option(config):
-    return config.getoption("mp_key_file") or os.environ.get("MP_KEY_FILE", "")
-
-
 def check_handlers(cls):
     """Raises unless cls has one event_<kind> method per event kind of the library,
     and no other: a kind added to proto/events.h needs its replay here."""
@@ -121,6 +126,89 @@ def check_handlers(cls):
         raise TypeError("%s: %s" % (cls.__name__, "; ".join(
             ["no handler event_%s for event kind %r" % (kind, kind) for kind in missing]
             + ["handler event_%s for no event kind" % kind for kind in extra])))
+
+
+# (module, qualname) -> the Warning class of the front end, or None when it has none.
+_warning_classes = {}
+# (module, qualname, base) -> a stand-in category.
+_stand_ins = {}
+
+
+def _warning_class(module_name, qualname):
+    """The Warning subclass module_name.qualname of this process, imported when it is
+    not yet (guarded: nothing it raises or warns gets out), or None."""
+    key = (module_name, qualname)
+    if key in _warning_classes:
+        return _warning_classes[key]
+    found = None
+    module = sys.modules.get(module_name) if module_name else None
+    if module is None and module_name and module_name != "__main__":
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                module = importlib.import_module(module_name)
+        except (Exception, SystemExit):
+            module = None
+    if module is not None and "<locals>" not in qualname.split("."):
+        found = module
+        for part in qualname.split("."):
+            found = getattr(found, part, None)
+        if not (isinstance(found, type) and issubclass(found, Warning)):
+            found = None
+    _warning_classes[key] = found
+    return found
+
+
+def warning_category(data):
+    """The category of a warning a worker recorded: the same class when this process
+    has it or can import it, else a stand-in with the same __name__, __qualname__ and
+    __module__, subclassing the nearest class of its MRO this process has (a builtin
+    one at least, such as DeprecationWarning; Warning when the worker did not say)."""
+    name = data.get("category") or "UserWarning"
+    module_name = data.get("module") or ""
+    qualname = data.get("qualname") or name
+    category = _warning_class(module_name, qualname)
+    if category is not None:
+        return category
+    base = Warning
+    for entry in data.get("mro") or []:
+        if len(entry) != 2 or (entry[0], entry[1]) == (module_name, qualname):
+            continue
+        if entry[0] == "builtins":
+            found = getattr(builtins, entry[1], None)
+            found = found if isinstance(found, type) and issubclass(found, Warning) else None
+        else:
+            found = _warning_class(entry[0], entry[1])
+        if found is not None:
+            base = found
+            break
+    key = (module_name, qualname, base)
+    if key not in _stand_ins:
+        _stand_ins[key] = type(name, (base,), {"__module__": module_name,
+                                                "__qualname__": qualname})
+    return _stand_ins[key]
+
+
+def warning_instance(category, text):
+    """A category instance whose str() is text, however the category's __init__ and
+    __str__ are written; a UserWarning when none can be made."""
+    try:
+        instance = category(text)
+        if str(instance) == text:
+            return instance
+    except Exception:
+        pass
+    try:
+        plain = type(category.__name__, (category,), {
+            "__module__": category.__module__, "__qualname__": category.__qualname__,
+            "__new__": Warning.__new__, "__init__": Warning.__init__,
+            "__str__": Warning.__str__})
+        instance = plain(text)
+        if str(instance) == text:
+            return instance
+    except Exception:
+        pass
+    return UserWarning(text)
 
 
 class FrontEnd:
@@ -142,11 +230,18 @@ class FrontEnd:
         self.errors = []
         self.done = False  # the run's last event has been replayed
         self.session = None  # while the run is replayed
+        self.started = {}  # nodeid -> its logstart payload: where and when it began
+        self.unit_pids = set()  # unit processes seen, for their fork slices
+        self.output = {}  # worker -> uncaptured output (-s) waiting for its line's end
+        self.trace = TraceRecorder()
+        self.tagging = None  # the worker of the report being replayed, for -v lines
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(self, session, config, items):
         # Strategies come from every collected test, before -k/-m deselect some.
         self.membership, self.strategies = mpplan.group_strategies(items)
+        for nodeid, group in self.membership.items():
+            self.trace.test_group(nodeid, group, self.strategies.get(group, "free"))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session):
@@ -167,10 +262,11 @@ class FrontEnd:
             try:
                 if coord:
                     endpoint = coord
-                    key_file = key_file_option(self.config)
+                    key_file = key_file_given(self.config)
                 else:
                     daemons = Daemons(self.np, str(self.config.invocation_params.dir),
-                                      self.config.getoption("mp_listen"))
+                                      self.config.getoption("mp_listen"),
+                                      key_file_given(self.config))
                     endpoint, key_file = daemons.endpoint, daemons.key_file
                 # Unique among every front end of a shared coordinator: its routing id.
                 name = "fe-%s-%d-%s" % (socket.gethostname(), os.getpid(), os.urandom(4).hex())
@@ -289,8 +385,15 @@ class FrontEnd:
             handler(nodeid, unit_id, data)
 
     def event_logstart(self, nodeid, unit_id, data):
-        location = payload.loads(data)["location"]
-        self.pending[nodeid] = [("logstart", location)]
+        started = payload.loads(data)
+        self.started[nodeid] = started
+        self.pending[nodeid] = [("logstart", started["location"])]
+        pid = started.get("pid")
+        if pid and pid not in self.unit_pids and started.get("forked_at"):
+            self.unit_pids.add(pid)
+            self.trace.unit_process(started.get("worker", "?:0"), pid,
+                                    started["forked_at"], started.get("started_at") or
+                                    started["time"])
 
     def event_logreport(self, nodeid, unit_id, data):
         report = self.config.hook.pytest_report_from_serializable(
@@ -300,6 +403,24 @@ class FrontEnd:
 
     def event_logfinish(self, nodeid, unit_id, data):
         self._flush(nodeid)
+
+    def event_output(self, nodeid, unit_id, data):
+        # Shown as it comes, each line marked with where it was written.
+        out = payload.loads(data)
+        worker = out.get("worker", "")
+        lines = (self.output.pop(worker, "") + out.get("text", "")).split("\n")
+        if lines[-1]:
+            self.output[worker] = lines[-1]
+        for line in lines[:-1]:
+            self._write_output(worker, line)
+
+    def _write_output(self, worker, line):
+        reporter = self.config.pluginmanager.getplugin("terminalreporter")
+        text = "[%s] %s" % (worker, line)
+        if reporter is not None:
+            reporter.write_line(text)
+        else:
+            sys.stdout.write(text + "\n")
 
     def event_warning(self, nodeid, unit_id, data):
         self._replay_warning(nodeid, payload.loads(data))
@@ -314,23 +435,49 @@ class FrontEnd:
         # The attempt's host was lost: what it reported of this test is void, and the
         # test runs again elsewhere.
         self.pending.pop(nodeid, None)
-        self.retries.setdefault(nodeid, []).append(data.decode("utf-8", "replace"))
+        why = data.decode("utf-8", "replace")
+        self.retries.setdefault(nodeid, []).append(why)
+        self.trace.instant("retry " + nodeid, time.time(), {"why": why})
 
     def event_notice(self, nodeid, unit_id, data):
-        self.notices.append(data.decode("utf-8", "replace"))
+        notice = data.decode("utf-8", "replace")
+        self.notices.append(notice)
+        self.trace.instant(notice, time.time())
 
     def event_done(self, nodeid, unit_id, data):
+        for worker in list(self.output):
+            self._write_output(worker, self.output.pop(worker))
         self.done = True
 
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_report_teststatus(self, report, config):
+        outcome = yield
+        if self.tagging and config.option.verbose > 0:
+            # -v lines name where the test ran, as pytest-xdist's do: "[rig1:3] PASSED".
+            category, letter, word = outcome.get_result()
+            if isinstance(word, tuple):
+                word = ("[%s] %s" % (self.tagging, word[0]), word[1])
+            elif word:
+                word = "[%s] %s" % (self.tagging, word)
+            outcome.force_result((category, letter, word))
+
     def pytest_terminal_summary(self, terminalreporter):
-        if not self.retries and not self.notices:
-            return
         terminalreporter.section("pytest-mp")
+        for line in self.trace.busy_lines():
+            terminalreporter.write_line(line)
         for nodeid, whys in self.retries.items():
             for why in whys:
                 terminalreporter.write_line("retried %s: %s" % (nodeid, why))
         for notice in self.notices:
             terminalreporter.write_line(notice)
+        path = self.config.getoption("mp_trace")
+        if path:
+            try:
+                self.trace.write(path)
+                terminalreporter.write_line("trace written to %s" % path)
+            except OSError as error:
+                terminalreporter.write_line("cannot write the trace to %s: %s"
+                                            % (path, error.strerror), red=True)
 
     def _flush(self, nodeid):
         hook = self.config.hook
@@ -343,17 +490,55 @@ class FrontEnd:
         location = self._location(nodeid)
         if not calls or calls[0][0] != "logstart":
             calls.insert(0, ("logstart", location))
+        reports = [value for what, value in calls if what == "logreport"]
         for what, value in calls:
             if what == "logstart":
                 location = value
                 hook.pytest_runtest_logstart(nodeid=nodeid, location=value)
             else:
-                if nodeid in self.retries:
-                    # junit carries it as a property of the final attempt.
-                    value.user_properties.append(("mp_retry", "; ".join(self.retries[nodeid])))
-                hook.pytest_runtest_logreport(report=value)
+                self._mark_where(nodeid, value)
+                self.tagging = getattr(value, "mp_worker", None)
+                try:
+                    hook.pytest_runtest_logreport(report=value)
+                finally:
+                    self.tagging = None
         hook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
         self.finished.add(nodeid)
+        self._trace_test(nodeid, reports)
+
+    def _mark_where(self, nodeid, report):
+        """Where the test ran, on its replayed report: a junit property, and a
+        section of a failure's report."""
+        worker = getattr(report, "mp_worker", None)
+        if worker:
+            report.user_properties.append(("mp_worker", worker))
+            if report.failed:
+                report.sections.append(("pytest-mp", "ran on agent %s (host %s), slot %s, "
+                                        "pid %s" % (*worker.rsplit(":", 1)[:1],
+                                                    report.mp_host, worker.rsplit(":", 1)[-1],
+                                                    report.mp_pid)))
+        if nodeid in self.retries:
+            # junit carries it as a property of the final attempt.
+            report.user_properties.append(("mp_retry", "; ".join(self.retries[nodeid])))
+
+    def _trace_test(self, nodeid, reports):
+        started = self.started.get(nodeid)
+        if not started or not started.get("worker"):
+            return  # never ran on a worker (failed by the front end)
+        phases = [(r.when, r.mp_start, r.mp_stop, r.outcome) for r in reports
+                  if hasattr(r, "mp_start")]
+        stop = max([phase[2] for phase in phases] or [started["time"]])
+        outcome = "passed"
+        for r in reports:
+            if hasattr(r, "wasxfail"):
+                outcome = "xfailed" if r.skipped else "xpassed"
+            elif r.failed:
+                outcome = "failed" if r.when == "call" else "error"
+            elif r.skipped:
+                outcome = "skipped"
+            if outcome != "passed":
+                break
+        self.trace.test(started["worker"], nodeid, started["time"], stop, outcome, phases)
 
     def _location(self, nodeid):
         item = self.items.get(nodeid)
@@ -406,13 +591,10 @@ class FrontEnd:
             self._flush(later)
 
     def _replay_warning(self, nodeid, data):
-        category = UserWarning
-        module = sys.modules.get(data.get("module", ""))
-        candidate = getattr(module, data.get("category", ""), None) if module else None
-        if isinstance(candidate, type) and issubclass(candidate, Warning):
-            category = candidate
+        category = warning_category(data)
         message = warnings.WarningMessage(
-            category(data["message"]), category, data.get("filename", ""), data.get("lineno", 0)
+            warning_instance(category, data["message"]), category, data.get("filename", ""),
+            data.get("lineno", 0)
         )
         self.config.hook.pytest_warning_recorded.call_historic(kwargs=dict(
             warning_message=message, when=data.get("when", "runtest"), nodeid=nodeid,

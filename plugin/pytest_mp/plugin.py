@@ -1,12 +1,14 @@
 """The pytest plugin: options, ini options, the mp_group marker and the fixtures,
 and the switch between front end (--mp), worker (started by an agent) and plain."""
 
+import argparse
 import os
 
 import pytest
 
 from . import plan as mpplan
 from . import sync as mpsync
+from .identity import mp_worker  # noqa: F401 (a fixture)
 
 WORKER_ENV = "MP_WORKER_RUN"
 
@@ -20,9 +22,10 @@ def pytest_addoption(parser):
     group = parser.getgroup("pytest-mp")
     group.addoption("--mp", "--multiprocessing", action="store_true", dest="use_mp",
                     default=None, help="distribute tests over processes and hosts")
-    group.addoption("--np", "--num-processes", type=int, dest="num_processes",
-                    help="processes (slots) of the local agent; default: the CPU count; "
-                    "0 turns pytest-mp off")
+    group.addoption("--np", "--num-processes", type=_processes, dest="num_processes",
+                    metavar="N", help="processes (slots) of the local agent: a number or "
+                    "'auto' (the CPU count, the default); 0 turns pytest-mp off, or with "
+                    "--mp-listen runs no local agent")
     group.addoption("--mp-coord", metavar="ENDPOINT",
                     help="use the coordinator at ENDPOINT (tcp://HOST:PORT) instead of "
                     "starting one")
@@ -44,8 +47,15 @@ def pytest_addoption(parser):
     group.addoption("--mp-timeout", type=float, default=0.0, metavar="SEC",
                     help="per test: a test running longer has its process killed and "
                     "fails as timed out (default: no limit)")
+    group.addoption("--mp-groups", action="store_true", dest="mp_groups", default=False,
+                    help="list every mp_group with its strategy and test count (with -v "
+                    "also its tests), and the ungrouped tests; run nothing (like --co)")
+    group.addoption("--mp-trace", metavar="FILE",
+                    help="write a Chrome trace (for ui.perfetto.dev or chrome://tracing) of "
+                    "the run to FILE: a track per agent slot, a slice per test")
     parser.addini("mp", "run tests with pytest-mp (like --mp)", type="bool", default=False)
-    parser.addini("num_processes", "processes for pytest-mp: 'cpu_count' or a number",
+    parser.addini("num_processes", "processes for pytest-mp: 'auto' (or 'cpu_count') or "
+                  "a number",
                   default="cpu_count")
 
 
@@ -54,25 +64,35 @@ def use_mp(config):
     return bool(option if option is not None else config.getini("mp"))
 
 
+AUTO_PROCESSES = ("auto", "cpu_count")
+
+
+def _processes(text):
+    """--np's value: a number, or 'auto' (kept as is until the CPUs are counted)."""
+    if text.strip().lower() in AUTO_PROCESSES:
+        return "auto"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not a number or 'auto'" % text) from None
+
+
 def num_processes(config):
     """Processes of the local agent; 0 when pytest-mp is off, as in the original
     (where --np 0 also turns it off)."""
     if not use_mp(config):
         return 0
-    option = config.getoption("num_processes")
-    if option is not None:
-        value = option
-    else:
+    value = config.getoption("num_processes")
+    if value is None:
         raw = str(config.getini("num_processes")).strip()
-        if raw in ("", "cpu_count"):
-            value = os.cpu_count() or 1
-        else:
-            try:
-                value = int(raw)
-            except ValueError:
-                raise pytest.UsageError(
-                    "num_processes must be 'cpu_count' or a number, not %r" % raw
-                ) from None
+        try:
+            value = _processes(raw) if raw else "auto"
+        except argparse.ArgumentTypeError:
+            raise pytest.UsageError(
+                "num_processes must be 'auto', 'cpu_count' or a number, not %r" % raw
+            ) from None
+    if value == "auto":
+        value = os.cpu_count() or 1
     if value < 0:
         raise pytest.UsageError("--np must be 0 (pytest-mp off) or more, not %d" % value)
     return value
@@ -81,9 +101,41 @@ def num_processes(config):
 ENDPOINT_SCHEMES = ("tcp://", "ipc://", "inproc://")
 
 
+def xdist_given(config):
+    """The pytest-xdist options that distribute, as given (empty when xdist is not
+    installed or distributes nothing): after xdist's pytest_cmdline_main, -n N is also
+    --dist load and N --tx, and -d is --dist load."""
+    option = config.option
+    numprocesses = getattr(option, "numprocesses", None)
+    if numprocesses:
+        return "-n %s" % numprocesses
+    given = []
+    if getattr(option, "distload", False):
+        given.append("-d")
+    elif getattr(option, "dist", "no") not in (None, "no"):
+        given.append("--dist %s" % option.dist)
+    given += ["--tx %s" % tx for tx in getattr(option, "tx", None) or []]
+    return " ".join(given)
+
+
 def check_options(config):
     """Rejects, naming the option, values that cannot work: a usage error (exit 4)
     before anything starts, rather than a hang or a traceback later."""
+    xdist = xdist_given(config)
+    if xdist:
+        raise pytest.UsageError(
+            "pytest-mp: --mp and -n (pytest-xdist) cannot be used together, both "
+            "distribute the tests: got --mp with %s; use one of them" % xdist)
+    if config.getoption("mp_coord") and config.getoption("num_processes") is not None:
+        raise pytest.UsageError("--np is for the local agent, which --mp-coord does not "
+                                "start: the coordinator's agents have their own slots")
+    if config.getoption("mp_listen") and config.getoption("mp_coord"):
+        raise pytest.UsageError("--mp-listen is for the coordinator pytest starts, and "
+                                "--mp-coord names one that runs elsewhere: give one of them")
+    if config.getoption("mp_listen") and not key_file_given(config):
+        raise pytest.UsageError("--mp-listen needs the key remote agents use: give "
+                                "--mp-key-file=FILE or MP_KEY_FILE (make one with "
+                                "`mp-coord --gen-key FILE`)")
     endpoints = [("--mp-coord", config.getoption("mp_coord"))]
     endpoints += [("--mp-listen", value) for value in config.getoption("mp_listen")]
     for option, value in endpoints:
@@ -121,6 +173,11 @@ def check_options(config):
                                     % (source, key_file, error.strerror)) from None
 
 
+def key_file_given(config):
+    """The user's shared key file: --mp-key-file, else $MP_KEY_FILE, else ""."""
+    return config.getoption("mp_key_file") or os.environ.get("MP_KEY_FILE", "")
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
     config.addinivalue_line(
@@ -135,12 +192,22 @@ def pytest_configure(config):
     if os.environ.get(WORKER_ENV):
         from .worker import Zygote
 
+        from .identity import XdistNames
+
         config.pluginmanager.register(Zygote(config, _worker), "mp_zygote")
-    elif use_mp(config) and num_processes(config) > 0:
+        config.pluginmanager.register(XdistNames(), "mp_xdist_names")
+    elif use_mp(config) and (num_processes(config) > 0 or config.getoption("mp_listen")):
         from .frontend import FrontEnd
 
         check_options(config)
         config.pluginmanager.register(FrontEnd(config, num_processes(config)), "mp_frontend")
+    if config.getoption("mp_groups") and not config.pluginmanager.has_plugin("mp_zygote"):
+        from .groups import GroupLister
+
+        # It runs nothing, like --co, with which pytest-xdist starts no workers either.
+        if getattr(config.option, "dist", None) is not None:
+            config.option.dist, config.option.tx = "no", []
+        config.pluginmanager.register(GroupLister(config), "mp_groups")
 
 
 @pytest.hookimpl(trylast=True)

@@ -3,12 +3,14 @@ in its environment: this process (the zygote) collects once, then forks one proc
 per unit; each unit process runs its tests with a correct nextitem chain (so fixtures
 of every scope are set up and torn down inside it) and reports every phase."""
 
+import codecs
 import ctypes
 import gc
 import json
 import os
 import signal
 import sys
+import time
 import traceback
 
 import pytest
@@ -17,6 +19,8 @@ from . import payload, wire
 from .wire import Client
 
 REPORT_TIMEOUT_MS = 300000
+# What a unit process writes uncaptured (-s) travels in pieces of at most this much.
+OUTPUT_CHUNK = 16384
 
 
 def _wait_status(status):
@@ -35,6 +39,14 @@ class Zygote:
         self.run = int(os.environ.pop("MP_WORKER_RUN"))
         self.key_file = os.environ.pop("MP_WORKER_KEY_FILE", "")
         self.unit = 0
+        self.agent = os.environ.get("PYTEST_MP_AGENT", "")
+        self.host = os.environ.get("PYTEST_MP_HOST", "")
+        self.worker = ""  # "agent:slot", in a unit process
+        self.forked_at = self.started_at = 0.0
+        # Under -s a unit process's stdout and stderr go to a pipe its zygote reads
+        # and forwards (OUTPUT), so that it reaches the user's terminal live.
+        self.forward_output = config.getoption("capture", "fd") == "no"
+        self.outputs = {}  # in the zygote: pipe fd -> [pid, decoder, worker, unit]
         self.zygote_pid = os.getpid()
         self.reporting = False
         self.deselected = []
@@ -86,7 +98,7 @@ class Zygote:
                 # A spare is forked and connected ahead of time, while other units run:
                 # a unit then starts without waiting for fork and set-up.
                 spare = self._fork_spare(client, items, children)
-            fds = list(children)
+            fds = list(children) + list(self.outputs)
             ready = client.wait(fds, 1000)
             if ready == 1:
                 got = client.recv(0)
@@ -103,7 +115,7 @@ class Zygote:
                         spare = None
                         try:
                             with os.fdopen(pipe, "w") as assignment:
-                                json.dump([msg.unit, msg.tests], assignment)
+                                json.dump([msg.unit, msg.tests, msg.slot], assignment)
                             break
                         except OSError:
                             # The spare died waiting (its end is reaped as a spare's):
@@ -112,12 +124,20 @@ class Zygote:
                     for fd, (child, _) in children.items():
                         if child == pid:
                             children[fd] = (pid, msg.unit)
+                    for out in self.outputs.values():
+                        if out[0] == pid:
+                            out[2:] = ["%s:%d" % (self.agent, msg.slot), msg.unit]
                     # The unit process announces itself (UNIT_STARTED): only it may.
+            elif ready >= 2 and fds[ready - 2] in self.outputs:
+                self._forward_output(client, fds[ready - 2])
             elif ready >= 2:
                 fd = fds[ready - 2]
                 pid, unit = children.pop(fd)
                 os.close(fd)
                 _, status = os.waitpid(pid, 0)
+                for out_fd in [f for f, out in self.outputs.items() if out[0] == pid]:
+                    # What it wrote last goes before the news of its end.
+                    self._forward_output(client, out_fd, final=True)
                 if unit:
                     client.send("UNIT_EXIT", run=self.run, unit=unit, pid=pid,
                                 status=_wait_status(status))
@@ -130,14 +150,29 @@ class Zygote:
         sys.stdout.flush()
         sys.stderr.flush()
         read_end, write_end = os.pipe()
+        out_read, out_write = os.pipe() if self.forward_output else (-1, -1)
         pid = os.fork()
         if pid:
             os.close(read_end)
             children[os.pidfd_open(pid)] = (pid, 0)
+            if out_read >= 0:
+                os.close(out_write)
+                os.set_blocking(out_read, False)
+                decoder = codecs.getincrementaldecoder("utf-8")("replace")
+                self.outputs[out_read] = [pid, decoder, "", 0]
             return pid, write_end
         code = 70
         try:
+            self.forked_at = time.time()
             os.close(write_end)
+            for fd in self.outputs:
+                os.close(fd)
+            self.outputs = {}
+            if out_read >= 0:
+                os.close(out_read)
+                os.dup2(out_write, 1)
+                os.dup2(out_write, 2)
+                os.close(out_write)
             client.forget()  # the zygote's connection is not ours to close
             code = self._run_spare(read_end, items)
         except BaseException:
@@ -145,11 +180,36 @@ class Zygote:
         finally:
             os._exit(code)
 
+    def _forward_output(self, client, fd, final=False):
+        """Sends what a unit process wrote (all that is there, when final) to the
+        front end; at its end of file, or when final, the pipe is closed."""
+        pid, decoder, worker, unit = self.outputs[fd]
+        ended = False
+        while True:
+            try:
+                data = os.read(fd, OUTPUT_CHUNK)
+            except BlockingIOError:
+                data = None
+            ended = data == b""
+            text = decoder.decode(data or b"", final=ended or (final and not data))
+            if text and unit:
+                client.send("OUTPUT", run=self.run, unit=unit,
+                            data=payload.dumps({"worker": worker, "text": text}))
+            if not final or not data:
+                break
+        if ended or final:
+            os.close(fd)
+            del self.outputs[fd]
+
     def _run_spare(self, pipe, items):
         # A unit process does not outlive its zygote (whose agent reaps it, then).
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
         if os.getppid() != self.zygote_pid:
             return 70
+        reporter = self.config.pluginmanager.getplugin("terminalreporter")
+        if self.forward_output and reporter is not None:
+            # Its stdout now reaches the user: the front end alone reports progress.
+            self.config.pluginmanager.unregister(reporter)
         capman = self.config.pluginmanager.getplugin("capturemanager")
         if capman is not None:
             # Captured output must go to files of this process, not the zygote's.
@@ -161,7 +221,12 @@ class Zygote:
             text = assignment.read()
         if not text:
             return 0  # the zygote let its spare go
-        self.unit, nodeids = json.loads(text)
+        self.unit, nodeids, slot = json.loads(text)
+        self.started_at = time.time()
+        # Where its tests run: a slot no other test on this agent holds meanwhile.
+        self.worker = "%s:%d" % (self.agent, slot)
+        os.environ["PYTEST_MP_SLOT"] = str(slot)
+        os.environ["PYTEST_MP_WORKER"] = self.worker
         # Before any REPORT, on the same connection (so it arrives first): the agent
         # learns the pid it must reap and may kill, the coordinator whose unit it runs.
         client.send("UNIT_STARTED", run=self.run, unit=self.unit, pid=os.getpid())
@@ -204,10 +269,24 @@ class Zygote:
 
     def pytest_runtest_logstart(self, nodeid, location):
         if self.reporting:
-            self._send("logstart", nodeid, {"location": location})
+            self._send("logstart", nodeid, {
+                "location": location, "worker": self.worker, "host": self.host,
+                "pid": os.getpid(), "time": time.time(),
+                "forked_at": self.forked_at, "started_at": self.started_at,
+            })
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        if self.reporting:
+            report = outcome.get_result()
+            # Extra attributes travel with pytest's serialisation of the report.
+            report.mp_start, report.mp_stop = call.start, call.stop
 
     def pytest_runtest_logreport(self, report):
         if self.reporting:
+            report.mp_worker, report.mp_host, report.mp_pid = (
+                self.worker, self.host, os.getpid())
             data = self.config.hook.pytest_report_to_serializable(
                 config=self.config, report=report
             )
@@ -223,6 +302,13 @@ class Zygote:
                 "message": str(warning_message.message),
                 "category": warning_message.category.__name__,
                 "module": warning_message.category.__module__,
+                "qualname": getattr(warning_message.category, "__qualname__",
+                                    warning_message.category.__name__),
+                # [module, qualname] of each class of its MRO, the category first: the
+                # front end builds a stand-in of the nearest class it has when it
+                # cannot import the category itself.
+                "mro": [[getattr(c, "__module__", ""), getattr(c, "__qualname__", c.__name__)]
+                        for c in warning_message.category.__mro__],
                 "filename": warning_message.filename,
                 "lineno": warning_message.lineno,
                 "when": when,

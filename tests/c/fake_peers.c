@@ -78,6 +78,7 @@ struct fp_peer_t {
     //  A fake agent's heartbeats.
     uint64_t beat_ms, last_beat_ms;
     int silent;
+    uint64_t last_slot; //  of the last UNIT a fake agent took
 };
 
 //  The fake agents that beat while any test waits.
@@ -320,6 +321,11 @@ void fp_agent_join (fp_peer_t *agent, uint64_t run)
     fp_send (agent, zygote, MP_PACK (zygote_ready, .run = run, .collected = 1, .error = ""));
 }
 
+uint64_t fp_agent_last_slot (const fp_peer_t *agent)
+{
+    return agent->last_slot;
+}
+
 uint64_t fp_agent_unit (fp_peer_t *agent, uint64_t run)
 {
     return fp_agent_unit_tests (agent, run, NULL);
@@ -339,6 +345,7 @@ uint64_t fp_agent_unit_tests (fp_peer_t *agent, uint64_t run, const char *const 
             ASSERT_STREQ (unit.tests.items[i], tests[i]);
     }
     ASSERT_EQ (unit.run, run);
+    agent->last_slot = unit.slot;
     char zygote[MP_PEER_NAME_MAX];
     mp_peer_zygote_name (run, zygote);
     ASSERT_STREQ (mp_msg_to (msg), zygote);

@@ -74,6 +74,8 @@ void fp_agent_silence (fp_peer_t *agent);
 void fp_agent_join (fp_peer_t *agent, uint64_t run);
 //  The next message is a UNIT of run for its zygote: its unit id.
 uint64_t fp_agent_unit (fp_peer_t *agent, uint64_t run);
+//  The slot the last of those UNITs named.
+uint64_t fp_agent_last_slot (const fp_peer_t *agent);
 //  The same, also checking the test ids it carries (a NULL-ended list).
 uint64_t fp_agent_unit_tests (fp_peer_t *agent, uint64_t run, const char *const *tests);
 //  The unit process pid of a unit announces itself (UNIT_STARTED, as u<pid>).

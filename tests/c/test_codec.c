@@ -341,7 +341,7 @@ static void test_encode (void)
     mp_msg_t *msg = mp_msg_new (MP_MSG_UNIT);
     mp_msg_add_u64 (msg, 1);
     ASSERT_EQ (mp_codec_encode (msg, &s_key, &frames, err, sizeof err), MP_EINVAL);
-    ASSERT_STREQ (err, "message UNIT is incomplete: 1 of 4 fields");
+    ASSERT_STREQ (err, "message UNIT is incomplete: 1 of 5 fields");
     ASSERT_NULL (frames.header);
     mp_msg_destroy (&msg);
     ASSERT_EQ (mp_codec_encode (NULL, &s_key, &frames, err, sizeof err), MP_EINVAL);
@@ -522,10 +522,10 @@ static void test_huge_counts (void)
                  "header: expected an array, got map");
     //  Inside a field: lists, strings and bins announcing more than is there.
     const char *bodies[] = {
-        "\x94\x01\x02\xa1g\xdd\xff\xff\xff\xff",     "\x94\x01\x02\xa1g\xdd\x7f\xff\xff\xff\xc0",
-        "\x94\x01\x02\xdb\xff\xff\xff\xff\x90",     "\x94\x01\x02\xa1g\x91\xdb\xff\xff\xff\xff",
-        "\x94\x01\x02\xc6\xff\xff\xff\xff\x90",     "\x94\x01\x02\xa1g\x91\xda\xff\xff",
-        "\x94\x01\x02\xa1g\x91\xd9\x05\x61",        "\x94\x01\x02\xa1g\xdc\x00\x05\xa0\xa0",
+        "\x95\x01\x02\xa1g\xdd\xff\xff\xff\xff",     "\x95\x01\x02\xa1g\xdd\x7f\xff\xff\xff\xc0",
+        "\x95\x01\x02\xdb\xff\xff\xff\xff\x90",     "\x95\x01\x02\xa1g\x91\xdb\xff\xff\xff\xff",
+        "\x95\x01\x02\xc6\xff\xff\xff\xff\x90",     "\x95\x01\x02\xa1g\x91\xda\xff\xff",
+        "\x95\x01\x02\xa1g\x91\xd9\x05\x61",        "\x95\x01\x02\xa1g\xdc\x00\x05\xa0\xa0",
     };
     const size_t lens[] = { 10, 11, 9, 11, 9, 9, 9, 10 };
     const char *what[] = {
@@ -541,9 +541,9 @@ static void test_huge_counts (void)
     for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++)
         EXPECT_FAIL (H, HL, bodies[i], lens[i], &s_limits, MP_EPROTO, what[i]);
     //  Truncated length prefixes.
-    EXPECT_FAIL (H, HL, "\x94\x01\x02\xdb\xff\xff", 6, &s_limits, MP_EPROTO,
+    EXPECT_FAIL (H, HL, "\x95\x01\x02\xdb\xff\xff", 6, &s_limits, MP_EPROTO,
                  "body field 2 of UNIT: truncated");
-    EXPECT_FAIL (H, HL, "\x94\x01\x02\xcf\xff", 5, &s_limits, MP_EPROTO,
+    EXPECT_FAIL (H, HL, "\x95\x01\x02\xcf\xff\x00", 6, &s_limits, MP_EPROTO,
                  "body field 2 of UNIT: uint of 8 bytes overruns");
     msgpack_sbuffer_destroy (&h.buf);
 }
@@ -555,15 +555,15 @@ static void test_structure (void)
     const char *H = h.buf.data;
     size_t HL = h.buf.size;
     //  Nesting: a list inside a list field, a list inside the header.
-    EXPECT_FAIL (H, HL, "\x94\x01\x02\xa1g\x91\x91\xa1x", 9, &s_limits, MP_EPROTO,
+    EXPECT_FAIL (H, HL, "\x95\x01\x02\xa1g\x91\x91\xa1x", 9, &s_limits, MP_EPROTO,
                  "body field 3 of UNIT: lists nested deeper than 2");
-    EXPECT_FAIL (H, HL, "\x94\x01\x02\xa1g\x91\x90", 7, &s_limits, MP_EPROTO,
+    EXPECT_FAIL (H, HL, "\x95\x01\x02\xa1g\x91\x90", 7, &s_limits, MP_EPROTO,
                  "nested deeper than 2");
     EXPECT_FAIL ("\x98\x02\x09\x90\xa0\xa0\x00\x00\x00", 9, "\x90", 1, &s_limits,
                  MP_EPROTO, "header field 2: lists nested deeper than 1");
     //  Deep nesting well past the cap stops at the cap.
     uint8_t deep[4096];
-    memcpy (deep, "\x94\x01\x02\xa1g", 5);
+    memcpy (deep, "\x95\x01\x02\xa1g", 5);
     memset (deep + 5, 0x91, sizeof deep - 6);
     deep[sizeof deep - 1] = 0;
     EXPECT_FAIL (H, HL, deep, sizeof deep, &s_limits, MP_EPROTO, "nested deeper than 2");
@@ -572,31 +572,31 @@ static void test_structure (void)
                  "body of UNIT: expected an array, got map");
     EXPECT_FAIL ("\x80", 1, "\x90", 1, &s_limits, MP_EPROTO,
                  "header: expected an array, got map");
-    EXPECT_FAIL (H, HL, "\x94\x01\x02\xa1g\x81\xa1k\xa1v", 9, &s_limits, MP_EPROTO,
+    EXPECT_FAIL (H, HL, "\x95\x01\x02\xa1g\x81\xa1k\xa1v", 9, &s_limits, MP_EPROTO,
                  "body field 3 of UNIT: unexpected map");
-    EXPECT_FAIL (H, HL, "\x94\x01\x02\xa1g\x91\x80", 7, &s_limits, MP_EPROTO,
+    EXPECT_FAIL (H, HL, "\x95\x01\x02\xa1g\x91\x80", 7, &s_limits, MP_EPROTO,
                  "body field 3 of UNIT: unexpected map");
-    EXPECT_FAIL (H, HL, "\x94\x01\x02\xa1g\xde\x00\x00", 8, &s_limits, MP_EPROTO,
+    EXPECT_FAIL (H, HL, "\x95\x01\x02\xa1g\xde\x00\x00", 8, &s_limits, MP_EPROTO,
                  "unexpected map");
-    EXPECT_FAIL (H, HL, "\x94\x01\x02\xd4\x01\x00\x90", 7, &s_limits, MP_EPROTO,
+    EXPECT_FAIL (H, HL, "\x95\x01\x02\xd4\x01\x00\x90", 7, &s_limits, MP_EPROTO,
                  "body field 2 of UNIT: unexpected ext type 0xd4");
-    EXPECT_FAIL (H, HL, "\x94\x01\x02\xc7\x01\x05\x00\x90", 8, &s_limits, MP_EPROTO,
+    EXPECT_FAIL (H, HL, "\x95\x01\x02\xc7\x01\x05\x00\x90", 8, &s_limits, MP_EPROTO,
                  "unexpected ext type 0xc7");
-    EXPECT_FAIL (H, HL, "\x94\x01\x02\xc1\x90", 5, &s_limits, MP_EPROTO, "invalid byte 0xc1");
+    EXPECT_FAIL (H, HL, "\x95\x01\x02\xc1\x90\x00", 6, &s_limits, MP_EPROTO, "invalid byte 0xc1");
     EXPECT_FAIL (H, HL, "\x01", 1, &s_limits, MP_EPROTO,
                  "body of UNIT: expected an array, got uint");
     EXPECT_FAIL (H, HL, "\xa3" "abc", 4, &s_limits, MP_EPROTO, "expected an array, got str");
     //  Too few and too many fields.
     EXPECT_FAIL (H, HL, "\x93\x01\x02\xa1g", 5, &s_limits, MP_EPROTO,
-                 "body of UNIT: expected 4 fields, got 3");
-    EXPECT_FAIL (H, HL, "\x95\x01\x02\xa1g\x90\x00", 7, &s_limits, MP_EPROTO,
-                 "body of UNIT: expected 4 fields, got 5");
-    EXPECT_FAIL (H, HL, "\x90", 1, &s_limits, MP_EPROTO, "expected 4 fields, got 0");
+                 "body of UNIT: expected 5 fields, got 3");
+    EXPECT_FAIL (H, HL, "\x96\x01\x02\xa1g\x90\x00\x00", 8, &s_limits, MP_EPROTO,
+                 "body of UNIT: expected 5 fields, got 6");
+    EXPECT_FAIL (H, HL, "\x90", 1, &s_limits, MP_EPROTO, "expected 5 fields, got 0");
     //  The same body in array16 and array32 form is fine: non-minimal sizes are legal.
     int code;
     char err[256];
-    mp_msg_t *m = s_decode (H, HL, "\xdd\x00\x00\x00\x04\x01\xcf\0\0\0\0\0\0\0\x02\xa1g"
-                                   "\xdc\x00\x01\xd9\x02hi", 24, &s_limits, &code, err);
+    mp_msg_t *m = s_decode (H, HL, "\xdd\x00\x00\x00\x05\x01\xcf\0\0\0\0\0\0\0\x02\xa1g"
+                                   "\xdc\x00\x01\xd9\x02hi\x00", 25, &s_limits, &code, err);
     if (!m)
         MP_FAIL_AT ("%s", err);
     ASSERT_EQ (mp_msg_u64 (m, 1), 2);
@@ -756,11 +756,11 @@ static void test_wrong_field_types (void)
     //  A few exact reasons.
     s_pack_t h;
     s_header (&h, MP_PROTO_VERSION, MP_MSG_UNIT, 0);
-    EXPECT_FAIL (h.buf.data, h.buf.size, "\x94\x01\x02\xa1g\x05", 6, &s_limits, MP_EPROTO,
+    EXPECT_FAIL (h.buf.data, h.buf.size, "\x95\x01\x02\xa1g\x05\x00", 7, &s_limits, MP_EPROTO,
                  "body field 3 of UNIT: expected list of strings, got int");
-    EXPECT_FAIL (h.buf.data, h.buf.size, "\x94\x01\x02\xa1g\x92\xa0\x05", 8, &s_limits,
+    EXPECT_FAIL (h.buf.data, h.buf.size, "\x95\x01\x02\xa1g\x92\xa0\x05\x00", 9, &s_limits,
                  MP_EPROTO, "body field 3 of UNIT, item 1: expected string, got int");
-    EXPECT_FAIL (h.buf.data, h.buf.size, "\x94\xcb\0\0\0\0\0\0\0\0\x02\xa1g\x90", 14,
+    EXPECT_FAIL (h.buf.data, h.buf.size, "\x95\xcb\0\0\0\0\0\0\0\0\x02\xa1g\x90\x00", 15,
                  &s_limits, MP_EPROTO, "body field 0 of UNIT: expected uint, got float");
     msgpack_sbuffer_destroy (&h.buf);
     s_header (&h, MP_PROTO_VERSION, MP_MSG_ZYGOTE_EXIT, 0);
@@ -781,26 +781,26 @@ static void test_limits (void)
     int code;
     char err[256];
     //  At the limits: fine.
-    mp_msg_t *m = s_decode (H, HL, "\x94\x01\x02\xa8" "12345678\x93\xa0\xa0\xa8" "abcdefgh",
-                            24, &limits, &code, err);
+    mp_msg_t *m = s_decode (H, HL, "\x95\x01\x02\xa8" "12345678\x93\xa0\xa0\xa8" "abcdefgh\x00",
+                            25, &limits, &code, err);
     if (!m)
         MP_FAIL_AT ("%s", err);
     ASSERT_STREQ (mp_msg_str (m, 2), "12345678");
     ASSERT_STREQ (mp_msg_str_at (m, 3, 2), "abcdefgh");
     mp_msg_destroy (&m);
     //  One over.
-    EXPECT_FAIL (H, HL, "\x94\x01\x02\xa0\x94\xa0\xa0\xa0\xa0", 9, &limits, MP_ETOOBIG,
+    EXPECT_FAIL (H, HL, "\x95\x01\x02\xa0\x94\xa0\xa0\xa0\xa0\x00", 10, &limits, MP_ETOOBIG,
                  "body field 3 of UNIT: list of 4 elements, limit 3");
-    EXPECT_FAIL (H, HL, "\x94\x01\x02\xa9" "123456789\x90", 14, &limits, MP_ETOOBIG,
+    EXPECT_FAIL (H, HL, "\x95\x01\x02\xa9" "123456789\x90\x00", 15, &limits, MP_ETOOBIG,
                  "body field 2 of UNIT: string of 9 bytes, limit 8");
-    EXPECT_FAIL (H, HL, "\x94\x01\x02\xa0\x91\xa9" "123456789", 15, &limits, MP_ETOOBIG,
+    EXPECT_FAIL (H, HL, "\x95\x01\x02\xa0\x91\xa9" "123456789\x00", 16, &limits, MP_ETOOBIG,
                  "body field 3 of UNIT, item 0: string of 9 bytes, limit 8");
     EXPECT_FAIL ("\x98\x02\x01\x00\xa9" "123456789\xa0\x00\x00\x00", 18, "\x91\x07", 2,
                  &limits, MP_ETOOBIG, "header field 3: string of 9 bytes, limit 8");
     //  NUL bytes inside strings.
-    EXPECT_FAIL (H, HL, "\x94\x01\x02\xa3" "a\0b\x90", 8, &s_limits, MP_EPROTO,
+    EXPECT_FAIL (H, HL, "\x95\x01\x02\xa3" "a\0b\x90\x00", 9, &s_limits, MP_EPROTO,
                  "body field 2 of UNIT: string contains a NUL byte");
-    EXPECT_FAIL (H, HL, "\x94\x01\x02\xa0\x92\xa0\xa1\0", 8, &s_limits, MP_EPROTO,
+    EXPECT_FAIL (H, HL, "\x95\x01\x02\xa0\x92\xa0\xa1\0\x00", 9, &s_limits, MP_EPROTO,
                  "body field 3 of UNIT, item 1: string contains a NUL byte");
     msgpack_sbuffer_destroy (&h.buf);
 
@@ -812,6 +812,7 @@ static void test_limits (void)
     mp_msg_add_list (msg);
     for (int i = 0; i < 4; i++)
         mp_msg_push_str (msg, "t");
+    mp_msg_add_u64 (msg, 0);
     mp_frames_t f;
     ASSERT_EQ (mp_codec_encode (msg, &s_key, &f, err, sizeof err), 0);
     ASSERT_NULL (s_try_decode (f.header, f.header_len, f.body, f.body_len, f.mac,

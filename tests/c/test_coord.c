@@ -59,12 +59,16 @@ static void test_dispatch_fills_slots_then_refills (void)
     //  Once the zygote is ready, both slots fill (plan order), and only those.
     fp_agent_join (agent, run);
     ASSERT_EQ (fp_agent_unit (agent, run), 1);
+    ASSERT_EQ (fp_agent_last_slot (agent), 0);
     ASSERT_EQ (fp_agent_unit (agent, run), 2);
+    ASSERT_EQ (fp_agent_last_slot (agent), 1);
     fp_expect_nothing (agent, FP_QUIET_MS);
 
     //  A unit ends: its slot takes the third.
     fp_unit_passes (agent, run, 1, 101, TESTS ("t.py::a"));
     ASSERT_EQ (fp_agent_unit (agent, run), 3);
+    //  The slot unit 1 gave back: no two units on an agent hold one at once.
+    ASSERT_EQ (fp_agent_last_slot (agent), 0);
     fp_expect_nothing (agent, FP_QUIET_MS);
     fp_unit_passes (agent, run, 2, 102, TESTS ("t.py::b"));
     fp_unit_passes (agent, run, 3, 103, TESTS ("t.py::c"));

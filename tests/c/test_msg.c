@@ -11,7 +11,7 @@ static void test_catalogue (void)
     ASSERT_NULL (mp_msg_schema (-1));
     ASSERT_NULL (mp_msg_schema (MP_MSG_TYPE_MAX));
     ASSERT_NULL (mp_msg_name (MP_MSG_TYPE_MAX));
-    ASSERT_STREQ (mp_msg_schema (MP_MSG_UNIT), "uusS");
+    ASSERT_STREQ (mp_msg_schema (MP_MSG_UNIT), "uusSu");
     ASSERT_STREQ (mp_msg_name (MP_MSG_UNIT), "UNIT");
     ASSERT_STREQ (mp_msg_schema (MP_MSG_HEARTBEAT), "");
     for (int type = 1; type < MP_MSG_TYPE_MAX; type++) {

@@ -226,6 +226,9 @@ class Suite:
             env.pop(name, None)
         env[RECORD_ENV] = str(records)
         env["PYTHONDONTWRITEBYTECODE"] = "1"
+        #  Wide enough that -v lines, which under --mp also name the worker, keep their
+        #  skip reasons whole, as plain pytest's do.
+        env["COLUMNS"] = "200"
         #  A session of its own, so that on a hang the whole tree we started (front
         #  end, coordinator, agent, workers) can be killed by its process group id.
         proc = subprocess.Popen(cmd, cwd=self.path, env=env, stdout=subprocess.PIPE,

@@ -80,6 +80,9 @@ def normalised(output):
     lines = [re.sub(r" in [0-9.]+s( \(\S+\))?", "", line.rstrip())
              for line in output.splitlines()]
     lines = [re.sub(r"\s+\[\s*\d+%\]$", "", line) for line in lines]
+    # The documented addition: -v lines name the worker ("[local:0] PASSED").
+    lines = [re.sub(r" \[[^\]\s]+:\d+\](?= (PASSED|FAILED|SKIPPED|XFAIL|XPASS|ERROR))", "",
+                    line) for line in lines]
     tests = sorted(line for line in lines if TEST_LINE.search(line))
     summary, inside = [], False
     for line in lines:

@@ -37,8 +37,11 @@ def test_verbose_lines_summary_and_junit(suite):
     result = suite.run("-v", np=2, junit=True)
     assert result.returncode == 1, result.log
     for name in ("test_pass_a", "test_pass_b", "test_pass_serial", "test_slow"):
-        assert re.search(r"test_report\.py::%s PASSED" % name, result.stdout), result.log
-    assert re.search(r"test_report\.py::test_fail FAILED", result.stdout), result.log
+        # Each -v line names where the test ran.
+        assert re.search(r"test_report\.py::%s \[local:\d\] PASSED" % name, result.stdout), \
+            result.log
+    assert re.search(r"test_report\.py::test_fail \[local:\d\] FAILED", result.stdout), \
+        result.log
     assert "deliberate failure" in result.stdout, result.log
     assert result.summary_count("failed") == 1 and result.summary_count("passed") == 4, result.log
     cases = result.junit

@@ -80,7 +80,7 @@ def test_a_missing_or_unknown_field_is_a_value_error_naming_it():
     ("POLL", dict(run=7, after=3, wait_ms=1000)),
     ("ERROR", dict(code=-5, reason="refused: \u00e9")),
     ("UNIT_STARTED", dict(run=2**64 - 1, unit=4, pid=4242)),
-    ("UNIT", dict(run=1, unit=2, group="G", tests=["t.py::a", "t.py::b"])),
+    ("UNIT", dict(run=1, unit=2, group="G", tests=["t.py::a", "t.py::b"], slot=3)),
     ("REPORT", dict(run=1, unit=2, kind="logstart", test="t.py::a", data=b"\x00{}")),
     ("EVENTS", dict(first=1, kinds=["logstart", "done"], tests=["t.py::a", ""],
                     units=[2, 0], data=[b"{}", b""])),
@@ -122,6 +122,7 @@ class FakeClient:
 def _zygote(run):
     zygote = worker.Zygote.__new__(worker.Zygote)  # no environment of a worker here
     zygote.run = run
+    zygote.agent, zygote.outputs = "a", {}
     spares = []
 
     def fork_spare(client, items, children):
@@ -138,7 +139,7 @@ def test_zygote_leaves_on_its_runs_end_and_lets_its_spare_go():
     client = FakeClient([
         ("OK", msg["OK"](value=0)),  # not expected: ignored
         ("RUN_END", msg["RUN_END"](run=8)),  # another run's: ignored
-        ("UNIT", msg["UNIT"](run=7, unit=3, group="", tests=["t.py::a"])),
+        ("UNIT", msg["UNIT"](run=7, unit=3, group="", tests=["t.py::a"], slot=0)),
         ("RUN_END", msg["RUN_END"](run=7)),
     ])
     zygote, spares = _zygote(7)
@@ -146,7 +147,7 @@ def test_zygote_leaves_on_its_runs_end_and_lets_its_spare_go():
     assert not client.messages
     # The unit went to the first spare; the second read nothing: it exits 0.
     with os.fdopen(spares[0]) as first, os.fdopen(spares[1]) as second:
-        assert json.loads(first.read()) == [3, ["t.py::a"]]
+        assert json.loads(first.read()) == [3, ["t.py::a"], 0]
         assert second.read() == ""
     # UNIT_STARTED is the unit process's to send, no longer the zygote's.
     assert client.sent == []

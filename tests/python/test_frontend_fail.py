@@ -26,11 +26,7 @@ class Config:
 
 
 def front_end():
-    front = FrontEnd.__new__(FrontEnd)
-    front.config = Config()
-    front.items, front.pending, front.finished, front.retries = {}, {}, set(), {}
-    front.session = None
-    return front
+    return FrontEnd(Config(), 1)
 
 
 def report(when, outcome):
