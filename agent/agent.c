@@ -38,7 +38,8 @@ int mp_agentd_send_coord (mp_agentd_t *self, mp_msg_t **msg_p)
 static void s_send_hello (mp_agentd_t *self)
 {
     mp_msg_t *hello = MP_PACK (hello, .name = self->config.name, .slots = self->config.slots,
-                               .host = self->config.hostname);
+                               .host = self->config.hostname,
+                               .labels = { self->config.labels, self->config.nlabels });
     self->last_hello_ms = mp_clock_mono_ms ();
     mp_agentd_send_coord (self, &hello);
 }
@@ -321,7 +322,7 @@ void mp_agentd_destroy (mp_agentd_t **self_p)
         for (mp_agent_run_t *run = (mp_agent_run_t *) zlistx_first (self->runs); run;
              run = (mp_agent_run_t *) zlistx_next (self->runs)) {
             mp_agentd_kill_run (self, run);
-            unlink (run->log_path);
+            mp_agentd_remove_run_files (run);
         }
     }
     if (self->runs)

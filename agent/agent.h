@@ -16,6 +16,8 @@ typedef struct {
     const char *python;
     const char *name;
     const char *hostname;
+    const char *const *labels; //  KEY or KEY=VALUE each, what it offers
+    size_t nlabels;
     //  CURVE: its key pair and the coordinator's public key, as Z85 text; "" for none.
     char curve_public[41], curve_secret[41], coord_public[41];
 } mp_agent_config_t;

@@ -21,6 +21,7 @@ typedef struct {
     int ended;    //  RUN_END received (or the coordinator was lost)
     uint64_t kill_at_ms; //  an ended run's zygote still there then is killed (monotonic)
     char log_path[600];
+    char checkout_path[600]; //  what its zygote compares with its own checkout
 } mp_agent_run_t;
 
 typedef struct {
@@ -64,6 +65,8 @@ mp_agent_proc_t *mp_agentd_find_proc (mp_agentd_t *self, pid_t pid);
 void mp_agentd_forget_proc (mp_agentd_t *self, pid_t pid);
 //  Kills a run's whole process group: its zygote and every unit process.
 void mp_agentd_kill_run (mp_agentd_t *self, mp_agent_run_t *run);
+//  Removes the files an agent keeps for a run (its zygote's log, its checkout).
+void mp_agentd_remove_run_files (mp_agent_run_t *run);
 //  Forgets an ended run once its zygote and units are all reaped.
 void mp_agentd_drop_run_if_idle (mp_agentd_t *self, mp_agent_run_t *run);
 //  RUN_END: the run's unit processes are stopped, its zygote is told to leave, and

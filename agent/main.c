@@ -13,12 +13,76 @@
 #include "../common/log.h"
 #include "agent.h"
 
+#ifndef MP_VERSION
+#define MP_VERSION "unknown"
+#endif
+//  The interpreter the agent was installed with (set by the build), else python3.
+#ifndef MP_DEFAULT_PYTHON
+#define MP_DEFAULT_PYTHON "python3"
+#endif
+#define MP_MAX_LABELS 64
+#define MP_MAX_LABEL 128
+
+//  A label is KEY or KEY=VALUE: a non-empty key, no commas or spaces, bounded.
+static int s_label_ok (const char *label)
+{
+    size_t len = strlen (label);
+    return len > 0 && len <= MP_MAX_LABEL && label[0] != '=' && !strpbrk (label, ", \t\n");
+}
+
+//  0 when python can import pytest and the plugin; else prints why and returns 1.
+static int s_check_python (const char *python)
+{
+    char *cmd = zsys_sprintf ("'%s' -c 'import pytest, pytest_mp' 2>&1", python);
+    FILE *out = cmd && !strchr (python, '\'') ? popen (cmd, "r") : NULL;
+    zstr_free (&cmd);
+    char said[2048] = "";
+    size_t got = out ? fread (said, 1, sizeof said - 1, out) : 0;
+    said[got] = '\0';
+    int status = out ? pclose (out) : -1;
+    if (status == 0)
+        return 0;
+    char *last = strrchr (said, '\n');
+    while (last && last > said && last[1] == '\0') {
+        *last = '\0';
+        last = strrchr (said, '\n');
+    }
+    fprintf (stderr, "mp-agent: %s cannot import pytest and pytest_mp (%s): give the Python "
+             "that has them with --python\n", python,
+             out ? (last ? last + 1 : said) : "cannot run it");
+    return 1;
+}
+
 static void s_usage (FILE *out)
 {
-    fprintf (out, "usage: mp-agent --connect ENDPOINT --np N [--key-file F] [--workdir DIR]\n"
-                  "                [--python PATH] [--name NAME] [-v]\n"
-                  "                [--curve-cert KEYPAIR --coord-cert COORD_PUBLIC_KEY]\n"
-                  "MP_KEY_FILE may stand for --key-file.\n");
+    fprintf (out,
+             "usage: mp-agent --connect ENDPOINT [--np N] [--key-file F] [--workdir DIR]\n"
+             "                [--python PATH] [--name NAME] [--label KEY[=VALUE]]... [-v]\n"
+             "                [--curve-cert KEYPAIR --coord-cert COORD_PUBLIC_KEY]\n"
+             "       mp-agent --help | --version\n"
+             "\n"
+             "The agent of pytest-mp: runs on each test host, takes tests from the\n"
+             "coordinator and runs them in pytest processes forked from a zygote.\n"
+             "\n"
+             "  -c, --connect ENDPOINT  the coordinator's endpoint (tcp://HOST:PORT, ipc://PATH)\n"
+             "  -n, --np N              run up to N tests at once, 1..4096 (default: the\n"
+             "                          number of CPUs online)\n"
+             "  -k, --key-file F        the shared key the coordinator has (16 to 256 bytes,\n"
+             "                          mode 0600); MP_KEY_FILE may stand for it\n"
+             "  -w, --workdir DIR       run pytest in DIR, a checkout of the suite the same as\n"
+             "                          the user's (default: the current directory)\n"
+             "  -p, --python PATH       the Python with pytest and pytest-mp to run tests with\n"
+             "                          (default: " MP_DEFAULT_PYTHON "); checked at start\n"
+             "  -N, --name NAME         this agent's name in reports (default: HOSTNAME-PID)\n"
+             "  -l, --label KEY[=VALUE] what this host offers, for tests marked\n"
+             "                          mp_requires(KEY) or mp_requires(KEY=VALUE); repeatable\n"
+             "  -C, --curve-cert KEYPAIR  encrypt with CURVE, with this host's key pair (a\n"
+             "                          FILE_secret that mp-coord --gen-cert wrote)\n"
+             "  -S, --coord-cert COORD_PUBLIC_KEY  the coordinator's public key file; given\n"
+             "                          together with --curve-cert\n"
+             "  -v, --verbose           log debug messages too\n"
+             "  -h, --help              print this help and exit\n"
+             "      --version           print the version and exit\n");
 }
 
 int main (int argc, char **argv)
@@ -30,14 +94,16 @@ int main (int argc, char **argv)
         { "curve-cert", required_argument, NULL, 'C' },
         { "coord-cert", required_argument, NULL, 'S' },
         { "verbose", no_argument, NULL, 'v' },       { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },       { "label", required_argument, NULL, 'l' },
         { NULL, 0, NULL, 0 }
     };
-    mp_agent_config_t config = { .python = "python3" };
+    mp_agent_config_t config = { .python = MP_DEFAULT_PYTHON };
+    const char *labels[MP_MAX_LABELS];
     const char *key_file = getenv ("MP_KEY_FILE"), *workdir = ".", *name = NULL;
     const char *curve_cert = NULL, *coord_cert = NULL;
     long slots = sysconf (_SC_NPROCESSORS_ONLN);
     int verbose = 0, opt;
-    while ((opt = getopt_long (argc, argv, "c:n:k:w:p:N:vhC:S:", options, NULL)) != -1) {
+    while ((opt = getopt_long (argc, argv, "c:n:k:w:p:N:vhC:S:l:", options, NULL)) != -1) {
         char *end;
         switch (opt) {
         case 'c':
@@ -62,6 +128,15 @@ int main (int argc, char **argv)
         case 'N':
             name = optarg;
             break;
+        case 'l':
+            if (!s_label_ok (optarg) || config.nlabels == MP_MAX_LABELS) {
+                fprintf (stderr, "mp-agent: --label %s: want KEY or KEY=VALUE (no commas or "
+                         "spaces, %d bytes at most, %d labels at most)\n", optarg,
+                         MP_MAX_LABEL, MP_MAX_LABELS);
+                return 2;
+            }
+            labels[config.nlabels++] = optarg;
+            break;
         case 'C':
             curve_cert = optarg;
             break;
@@ -73,6 +148,9 @@ int main (int argc, char **argv)
             break;
         case 'h':
             s_usage (stdout);
+            return 0;
+        case 'V':
+            printf ("mp-agent %s\n", MP_VERSION);
             return 0;
         default:
             s_usage (stderr);
@@ -94,6 +172,9 @@ int main (int argc, char **argv)
             return 2;
         }
     }
+    config.labels = labels;
+    if (s_check_python (config.python) != 0)
+        return 2;
     mp_log_init ("mp-agent", verbose ? MP_LOG_DEBUG : MP_LOG_INFO);
     zsys_handler_set (NULL); //  signals are read from a signalfd instead
     char err[512], abs_workdir[PATH_MAX], abs_key[PATH_MAX] = "", hostname[256] = "";

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../common/strs.h"
 #include "agent_private.h"
 #include "zygote.h"
 
@@ -88,7 +89,7 @@ void mp_agentd_drop_run_if_idle (mp_agentd_t *self, mp_agent_run_t *run)
          proc = (mp_agent_proc_t *) zlistx_next (self->procs))
         if (proc->run == run->id)
             return;
-    unlink (run->log_path);
+    mp_agentd_remove_run_files (run);
     void *handle = zlistx_find (self->runs, run);
     if (handle)
         zlistx_delete (self->runs, handle);
@@ -139,6 +140,28 @@ void mp_agentd_end_run (mp_agentd_t *self, mp_agent_run_t *run)
     mp_agentd_drop_run_if_idle (self, run);
 }
 
+void mp_agentd_remove_run_files (mp_agent_run_t *run)
+{
+    unlink (run->log_path);
+    if (*run->checkout_path)
+        unlink (run->checkout_path);
+}
+
+//  Writes the front end's test files and planned test ids, one per line after the
+//  number of files, for the zygote to compare with its own checkout. MP_OK or MP_EIO.
+static int s_write_checkout (const char *path, const mp_run_start_msg_t *start)
+{
+    FILE *f = fopen (path, "w");
+    if (!f)
+        return MP_EIO;
+    fprintf (f, "%zu\n", start->files.count);
+    for (size_t i = 0; i < start->files.count; i++)
+        fprintf (f, "%s\n", start->files.items[i]);
+    for (size_t i = 0; i < start->tests.count; i++)
+        fprintf (f, "%s\n", start->tests.items[i]);
+    return fclose (f) == 0 ? MP_OK : MP_EIO;
+}
+
 void mp_agentd_enforce_grace (mp_agentd_t *self, uint64_t now)
 {
     for (mp_agent_run_t *run = (mp_agent_run_t *) zlistx_first (self->runs); run;
@@ -163,15 +186,21 @@ void mp_agentd_start_run (mp_agentd_t *self, mp_msg_t *msg)
         mp_agentd_discard_run (self, old);
     }
     mp_agent_run_t *run = (mp_agent_run_t *) calloc (1, sizeof *run);
-    char **env = (char **) calloc (start.env.count + 8, sizeof (char *));
+    char **env = (char **) calloc (start.env.count + 10, sizeof (char *));
     if (!run || !env)
         goto done;
     run->id = id;
     snprintf (run->log_path, sizeof run->log_path, "%s/run-%" PRIu64 ".log", self->rundir, id);
+    snprintf (run->checkout_path, sizeof run->checkout_path, "%s/run-%" PRIu64 ".checkout",
+              self->rundir, id);
+    if (s_write_checkout (run->checkout_path, &start) != MP_OK)
+        mp_warn ("run %" PRIu64 ": cannot write %s: its checkout goes unchecked", id,
+                 run->checkout_path);
     size_t nenv = 0;
     env[nenv++] = zsys_sprintf ("MP_WORKER_ENDPOINT=%s", self->local_endpoint);
     env[nenv++] = zsys_sprintf ("MP_WORKER_RUN=%" PRIu64, id);
     env[nenv++] = zsys_sprintf ("MP_WORKER_KEY_FILE=%s", self->config.key_file);
+    env[nenv++] = zsys_sprintf ("MP_WORKER_CHECKOUT=%s", run->checkout_path);
     //  Kept by every process the run starts that does not scrub its environment:
     //  how the agent tells a stray daemon's run (mp_agentd_kill_strays).
     env[nenv++] = zsys_sprintf ("PYTEST_MP_RUN_ID=%" PRIu64, id);
@@ -179,6 +208,10 @@ void mp_agentd_start_run (mp_agentd_t *self, mp_msg_t *msg)
     //  Where its tests run; each unit process adds its slot (PYTEST_MP_SLOT, _WORKER).
     env[nenv++] = zsys_sprintf ("PYTEST_MP_AGENT=%s", self->config.name);
     env[nenv++] = zsys_sprintf ("PYTEST_MP_HOST=%s", self->config.hostname);
+    char labels[64 * 130]; //  as many as mp-agent takes (64 of 128 bytes)
+    env[nenv++] = zsys_sprintf ("PYTEST_MP_LABELS=%s",
+                                mp_strs_join (self->config.labels, self->config.nlabels, ",",
+                                              labels, sizeof labels));
     for (size_t i = 0; i < start.env.count; i++)
         env[nenv++] = strdup (start.env.items[i]);
     mp_zygote_spec_t spec = { self->config.python, self->config.workdir, run->log_path,

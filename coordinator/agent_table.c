@@ -3,6 +3,7 @@
 #include "../common/array.h"
 #include "../common/clock.h"
 #include "../common/error.h"
+#include "../common/strs.h"
 
 struct mp_agent_table_t {
     mp_agent_entry_t **items; //  registration order
@@ -18,6 +19,7 @@ static void s_agent_destroy (mp_agent_entry_t **agent_p)
     free (agent->name);
     free (agent->hostname);
     free (agent->slot_used);
+    mp_strs_clear (&agent->labels, &agent->nlabels);
     free (agent);
     *agent_p = NULL;
 }
@@ -113,6 +115,11 @@ int mp_agent_table_upsert (mp_agent_table_t *self, zframe_t *routing_id, const c
     agent->last_seen_ms = mp_clock_mono_ms ();
     *agent_p = agent;
     return MP_OK;
+}
+
+int mp_agent_table_set_labels (mp_agent_entry_t *agent, const char *const *labels, size_t n)
+{
+    return mp_strs_set (&agent->labels, &agent->nlabels, labels, n);
 }
 
 int mp_agent_table_take_slot (mp_agent_entry_t *agent, size_t *slot)

@@ -16,6 +16,8 @@ typedef struct {
     size_t busy;             //  slots in use: units sent or running here
     unsigned char *slot_used; //  per slot index, 1 while a unit holds it
     size_t slot_cap;         //  length of slot_used (at least slots)
+    char **labels;           //  what it offers (mp-agent --label), owned
+    size_t nlabels;
     uint64_t last_seen_ms; //  monotonic
 } mp_agent_entry_t;
 
@@ -35,6 +37,8 @@ mp_agent_entry_t *mp_agent_table_find_key (mp_agent_table_t *self, const char *k
 //  MP_ENOMEM.
 int mp_agent_table_upsert (mp_agent_table_t *self, zframe_t *routing_id, const char *name,
                            const char *hostname, size_t slots, mp_agent_entry_t **agent_p);
+//  Replaces an agent's labels. MP_OK or MP_ENOMEM.
+int mp_agent_table_set_labels (mp_agent_entry_t *agent, const char *const *labels, size_t n);
 //  Takes the agent's lowest free slot into *slot: every unit on an agent runs in a slot
 //  0 to slots-1 that no other unit holds meanwhile, which a test can use to pick a
 //  per-slot resource. MP_OK, or MP_ESTATE when every slot is busy.

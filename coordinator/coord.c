@@ -165,7 +165,8 @@ static void s_on_hello (mp_coord_t *self, mp_request_t *req)
         //  Same connection says hello again: it restarted its state, so forget ours.
         mp_coord_agent_lost (self, agent, "registered again");
     if (mp_agent_table_upsert (self->agents, req->route, hello.name, hello.host,
-                               (size_t) hello.slots, &agent) != MP_OK) {
+                               (size_t) hello.slots, &agent) != MP_OK
+        || mp_agent_table_set_labels (agent, hello.labels.items, hello.labels.count) != MP_OK) {
         mp_error ("out of memory registering agent %s", hello.name);
         return;
     }

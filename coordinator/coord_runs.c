@@ -1,6 +1,7 @@
 //  Runs as their front end sees them: submitted, planned, polled for events,
 //  cancelled, finished and forgotten.
 #include "../common/clock.h"
+#include "../common/strs.h"
 #include "coord_private.h"
 
 static void s_send_run_end (mp_coord_t *self, mp_run_t *run)
@@ -37,6 +38,7 @@ void mp_coord_on_submit (mp_coord_t *self, mp_request_t *req)
     mp_run_t *run = mp_run_new (self->next_run, submit.cwd, req->route, mp_coord_on_grant,
                                 self);
     if (!run || mp_run_set_args (run, submit.args.items, submit.args.count) != MP_OK
+        || mp_run_set_files (run, submit.files.items, submit.files.count) != MP_OK
         || !zlistx_add_end (self->runs, run)) {
         mp_run_destroy (&run);
         mp_coord_reply_error (self, req, MP_ENOMEM, "out of memory creating a run");
@@ -44,6 +46,7 @@ void mp_coord_on_submit (mp_coord_t *self, mp_request_t *req)
     }
     run->nunits_announced = (size_t) submit.units;
     run->timeout_ms = submit.timeout_ms;
+    run->wait_ms = submit.wait_ms;
     run->front_seen_ms = mp_clock_mono_ms ();
     self->next_run++;
     mp_info ("run %" PRIu64 " submitted from %s: %zu units", run->id, run->cwd,
@@ -63,6 +66,12 @@ void mp_coord_on_plan_unit (mp_coord_t *self, mp_request_t *req)
                               plan.tests.items, plan.tests.count, err, sizeof err);
     else
         mp_set_error (err, sizeof err, "unknown strategy %" PRIu64, plan.strategy);
+    mp_unit_t *unit = rc == MP_OK ? mp_run_unit (run, plan.unit) : NULL;
+    if (unit && mp_strs_set (&unit->requires, &unit->nrequires, plan.requires.items,
+                             plan.requires.count) != MP_OK) {
+        rc = MP_ENOMEM;
+        mp_set_error (err, sizeof err, "out of memory");
+    }
     if (rc != MP_OK)
         mp_coord_reply_error (self, req, rc, "%s", err);
     else
@@ -80,6 +89,7 @@ void mp_coord_on_plan_end (mp_coord_t *self, mp_request_t *req)
     }
     mp_sched_seal (run->sched);
     run->state = MP_RUN_RUNNING;
+    run->started_ms = mp_clock_mono_ms ();
     mp_coord_reply_ok (self, req, mp_agent_table_size (self->agents));
     for (size_t i = 0; i < mp_agent_table_size (self->agents); i++)
         mp_coord_offer_runs (self, mp_agent_table_at (self->agents, i));

@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include "../common/clock.h"
+#include "../common/strs.h"
 #include "coord_private.h"
 
 static void s_describe_status (int64_t status, char *buf, size_t size)
@@ -154,12 +155,45 @@ void mp_coord_offer_runs (mp_coord_t *self, mp_agent_entry_t *agent)
         snprintf (count, sizeof count, "PYTEST_MP_WORKER_COUNT=%zu", workers);
         snprintf (uid, sizeof uid, "PYTEST_MP_TESTRUN_UID=%s", run->uid);
         const char *env[] = { count, uid };
+        //  Every planned test, for the zygote to check that it collected them.
+        size_t ntests = 0;
+        for (size_t i = 0; i < mp_run_nunits (run); i++)
+            ntests += mp_run_unit_at (run, i)->ntests;
+        const char **tests = (const char **) calloc (ntests ? ntests : 1, sizeof *tests);
+        if (!tests) {
+            mp_warn ("out of memory offering run %" PRIu64, run->id);
+            continue;
+        }
+        ntests = 0;
+        for (size_t i = 0; i < mp_run_nunits (run); i++) {
+            mp_unit_t *unit = mp_run_unit_at (run, i);
+            for (size_t t = 0; t < unit->ntests; t++)
+                tests[ntests++] = unit->tests[t];
+        }
         mp_msg_t *start = MP_PACK (run_start, .run = run->id, .cwd = run->cwd,
                                    .args = { (const char *const *) run->args, run->nargs },
-                                   .env = { env, 2 });
+                                   .env = { env, 2 },
+                                   .files = { (const char *const *) run->files, run->nfiles },
+                                   .tests = { tests, ntests });
+        free (tests);
         mp_run_set_ready (run, agent->key, MP_READY_STARTING);
         mp_coord_send (self, agent->routing_id, "", 0, &start);
     }
+}
+
+typedef struct {
+    mp_run_t *run;
+    const mp_agent_entry_t *agent;
+} s_placement_t;
+
+//  Whether the agent carries every label the unit requires (mp_sched_accept_fn).
+static int s_agent_may_run (void *arg, uint64_t id)
+{
+    s_placement_t *placement = (s_placement_t *) arg;
+    const mp_unit_t *unit = mp_run_unit (placement->run, id);
+    return unit && mp_labels_meet ((const char *const *) placement->agent->labels,
+                                   placement->agent->nlabels,
+                                   (const char *const *) unit->requires, unit->nrequires);
 }
 
 void mp_coord_dispatch (mp_coord_t *self)
@@ -185,7 +219,8 @@ void mp_coord_dispatch (mp_coord_t *self)
                 size_t busy = mp_agent_table_busy (self->agents);
                 if (mp_agent_table_take_slot (agent, &slot) != MP_OK)
                     break;
-                if (!mp_sched_next (run->sched, busy, &id)) {
+                s_placement_t placement = { run, agent };
+                if (!mp_sched_next_for (run->sched, busy, s_agent_may_run, &placement, &id)) {
                     mp_agent_table_give_slot (agent, slot);
                     break;
                 }
@@ -207,16 +242,33 @@ void mp_coord_dispatch (mp_coord_t *self)
     }
 }
 
+//  An agent was taken out of a run (what says how): the front end hears of it, as
+//  an error that ends the run when no agent is left for it.
+static void s_agent_out (mp_coord_t *self, mp_run_t *run, const char *what)
+{
+    int left = s_run_has_agents (self, run);
+    char *text = zsys_sprintf ("%s%s", what, left ? "" : "; no agent is left for the run");
+    if (!text)
+        return;
+    mp_coord_event (self, run, left ? MP_EVENT_NOTICE : MP_EVENT_ERROR, "", 0, text,
+                    strlen (text));
+    zstr_free (&text);
+}
+
 void mp_coord_on_zygote_ready (mp_coord_t *self, mp_request_t *req)
 {
     mp_zygote_ready_msg_t ready;
     mp_zygote_ready_msg_view (req->msg, &ready);
     mp_run_t *run = req->run;
     if (*ready.error) {
+        //  Its checkout or its collection differs from the front end's: the run goes
+        //  on without it, or fails when no agent is left.
         mp_run_set_ready (run, req->agent->key, MP_READY_FAILED);
-        char text[1024];
-        snprintf (text, sizeof text, "agent %s: %s", req->agent->name, ready.error);
-        mp_coord_event (self, run, MP_EVENT_ERROR, "", 0, text, strlen (text));
+        char *text = zsys_sprintf ("agent %s (host %s) is left out of the run: %s",
+                                   req->agent->name, req->agent->hostname, ready.error);
+        if (text)
+            s_agent_out (self, run, text);
+        zstr_free (&text);
         return;
     }
     mp_run_set_ready (run, req->agent->key, MP_READY_YES);
@@ -291,17 +343,6 @@ void mp_coord_on_unit_exit (mp_coord_t *self, mp_request_t *req)
         s_unit_ended (self, req->run, unit, ended.status, NULL);
 }
 
-//  An agent was taken out of a run (what says how): the front end hears of it, as
-//  an error that ends the run when no agent is left for it.
-static void s_agent_out (mp_coord_t *self, mp_run_t *run, const char *what)
-{
-    int left = s_run_has_agents (self, run);
-    char text[640];
-    snprintf (text, sizeof text, "%s%s", what, left ? "" : "; no agent is left for the run");
-    mp_coord_event (self, run, left ? MP_EVENT_NOTICE : MP_EVENT_ERROR, "", 0, text,
-                    strlen (text));
-}
-
 void mp_coord_on_zygote_exit (mp_coord_t *self, mp_request_t *req)
 {
     mp_zygote_exit_msg_t ended;
@@ -324,6 +365,46 @@ void mp_coord_on_zygote_exit (mp_coord_t *self, mp_request_t *req)
     s_agent_out (self, run, text);
 }
 
+//  A queued unit that needs labels no agent of the run has, past the run's wait: it
+//  is dropped, and its tests fail naming the labels and the agents present. 1 when
+//  it was dropped.
+static int s_drop_unplaceable (mp_coord_t *self, mp_run_t *run, mp_unit_t *unit, uint64_t now)
+{
+    if (!unit->nrequires || now - run->started_ms <= run->wait_ms)
+        return 0;
+    char agents[1024] = "", needs[512], labels[256];
+    size_t used = 0;
+    for (size_t i = 0; i < mp_agent_table_size (self->agents); i++) {
+        const mp_agent_entry_t *agent = mp_agent_table_at (self->agents, i);
+        if (mp_run_ready (run, agent->key) == MP_READY_FAILED)
+            continue;
+        if (mp_labels_meet ((const char *const *) agent->labels, agent->nlabels,
+                            (const char *const *) unit->requires, unit->nrequires))
+            return 0; //  it only waits for a slot there
+        mp_strs_join ((const char *const *) agent->labels, agent->nlabels, ", ", labels,
+                      sizeof labels);
+        int wrote = snprintf (agents + used, sizeof agents - used, "%s%s (%s)",
+                              used ? "; " : "", agent->name, *labels ? labels : "no labels");
+        if (wrote > 0)
+            used = (size_t) wrote < sizeof agents - used ? used + (size_t) wrote
+                                                          : sizeof agents - 1;
+    }
+    if (mp_sched_drop (run->sched, unit->id) != MP_OK)
+        return 0;
+    mp_strs_join ((const char *const *) unit->requires, unit->nrequires, ", ", needs,
+                  sizeof needs);
+    char *text = zsys_sprintf ("was not started: it requires %s, which no agent present "
+                               "has after %.3g s (agents: %s)", needs,
+                               (double) run->wait_ms / 1000.0, used ? agents : "none");
+    if (text)
+        mp_coord_event (self, run, MP_EVENT_CRASH, unit->tests[unit->finished], unit->id,
+                        text, strlen (text));
+    zstr_free (&text);
+    if (mp_sched_done (run->sched))
+        mp_coord_finish_run (self, run);
+    return 1;
+}
+
 void mp_coord_enforce_timeouts (mp_coord_t *self)
 {
     uint64_t now = mp_clock_mono_ms ();
@@ -335,6 +416,11 @@ void mp_coord_enforce_timeouts (mp_coord_t *self)
             mp_unit_t *unit = mp_run_unit_at (run, i);
             int state = MP_UNIT_QUEUED;
             mp_sched_state (run->sched, unit->id, &state);
+            if (state == MP_UNIT_QUEUED && s_drop_unplaceable (self, run, unit, now)) {
+                if (run->state != MP_RUN_RUNNING)
+                    break; //  that was its last unit
+                continue;
+            }
             mp_agent_entry_t *holder = mp_agent_table_find_key (self->agents, unit->agent);
             if (state == MP_UNIT_SENT && holder
                 && now - unit->sent_ms > self->config.unit_ack_ms) {

@@ -1,14 +1,22 @@
 //  mp-coord: the coordinator daemon.
 #include <czmq.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../common/error.h"
+#include "../common/key.h"
 #include "../common/log.h"
 #include "coord.h"
+
+#ifndef MP_VERSION
+#define MP_VERSION "unknown"
+#endif
 
 static void s_usage (FILE *out)
 {
@@ -16,9 +24,30 @@ static void s_usage (FILE *out)
              "usage: mp-coord --listen ENDPOINT [--listen ENDPOINT ...] [--key-file F]\n"
              "                [--curve-cert F --agent-keys DIR --client-keys DIR]\n"
              "                [--insecure] [--heartbeat-ms MS] [--expiry-ms MS] [-v]\n"
-             "       mp-coord --gen-cert FILE   (writes FILE, the public key, and\n"
-             "                                   FILE_secret, the key pair, mode 0600)\n"
-             "MP_KEY_FILE may stand for --key-file.\n");
+             "       mp-coord --gen-cert FILE\n"
+             "       mp-coord --gen-key FILE\n"
+             "       mp-coord --help | --version\n"
+             "\n"
+             "The coordinator of pytest-mp: agents and pytest front ends connect to it.\n"
+             "\n"
+             "  -l, --listen ENDPOINT  bind ENDPOINT (tcp://HOST:PORT or ipc://PATH); up to 16\n"
+             "  -k, --key-file F       sign and check every message with the shared key in F\n"
+             "                         (16 to 256 bytes, mode 0600); MP_KEY_FILE may stand for it\n"
+             "  -C, --curve-cert F     encrypt with CURVE, with the key pair F (a FILE_secret\n"
+             "                         that --gen-cert wrote); needs --agent-keys, --client-keys\n"
+             "  -A, --agent-keys DIR   public keys of the agents allowed in (read again on change)\n"
+             "  -K, --client-keys DIR  public keys of the clients (users) allowed in\n"
+             "      --insecure         allow a non-loopback endpoint with neither key nor CURVE\n"
+             "      --heartbeat-ms MS  agents send a heartbeat this often (default 1000)\n"
+             "      --expiry-ms MS     an agent silent this long is lost, its tests run again\n"
+             "                         elsewhere (default 10000; more than --heartbeat-ms)\n"
+             "  -v, --verbose          log debug messages too\n"
+             "  -G, --gen-cert FILE    write a new CURVE key pair: FILE, the public key, and\n"
+             "                         FILE_secret, the pair (mode 0600); then exit\n"
+             "      --gen-key FILE     write a new random shared key (64 hex digits) to FILE with\n"
+             "                         mode 0600, for --key-file; refuses an existing FILE\n"
+             "  -h, --help             print this help and exit\n"
+             "      --version          print the version and exit\n");
 }
 
 //  Loopback and ipc endpoints are reachable only from this host.
@@ -49,6 +78,27 @@ static int s_gen_cert (const char *path)
     return 0;
 }
 
+//  A fresh shared key for --key-file, in the format mp_key_generate_file writes. The
+//  file is created here, exclusively, so that an existing key is never replaced.
+static int s_gen_key (const char *path)
+{
+    int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0600);
+    if (fd < 0) {
+        fprintf (stderr, "mp-coord: cannot create %s: %s%s\n", path, strerror (errno),
+                 errno == EEXIST ? " (not overwriting an existing key)" : "");
+        return 1;
+    }
+    close (fd);
+    char err[512];
+    if (mp_key_generate_file (path, err, sizeof err) != MP_OK) {
+        unlink (path);
+        fprintf (stderr, "mp-coord: %s\n", err);
+        return 1;
+    }
+    printf ("wrote %s (shared key, mode 0600: copy it to every host, keep it private)\n", path);
+    return 0;
+}
+
 int main (int argc, char **argv)
 {
     static const struct option options[] = {
@@ -61,6 +111,8 @@ int main (int argc, char **argv)
         { "agent-keys", required_argument, NULL, 'A' },
         { "client-keys", required_argument, NULL, 'K' },
         { "gen-cert", required_argument, NULL, 'G' },
+        { "gen-key", required_argument, NULL, 'g' },
+        { "version", no_argument, NULL, 'V' },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
@@ -103,6 +155,11 @@ int main (int argc, char **argv)
             break;
         case 'G':
             return s_gen_cert (optarg);
+        case 'g':
+            return s_gen_key (optarg);
+        case 'V':
+            printf ("mp-coord %s\n", MP_VERSION);
+            return 0;
         case 'v':
             verbose = 1;
             break;

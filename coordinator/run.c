@@ -4,6 +4,7 @@
 
 #include "../common/array.h"
 #include "../common/error.h"
+#include "../common/strs.h"
 
 static void s_unit_destroy (mp_unit_t **unit_p)
 {
@@ -13,6 +14,7 @@ static void s_unit_destroy (mp_unit_t **unit_p)
     for (size_t i = 0; i < unit->ntests; i++)
         free (unit->tests[i]);
     free (unit->tests);
+    mp_strs_clear (&unit->requires, &unit->nrequires);
     free (unit->group);
     free (unit);
     *unit_p = NULL;
@@ -66,9 +68,8 @@ void mp_run_destroy (mp_run_t **self_p)
     free (self->poll_from);
     mp_sync_destroy (&self->sync);
     mp_sched_destroy (&self->sched);
-    for (size_t i = 0; i < self->nargs; i++)
-        free (self->args[i]);
-    free (self->args);
+    mp_strs_clear (&self->args, &self->nargs);
+    mp_strs_clear (&self->files, &self->nfiles);
     free (self->cwd);
     free (self);
     *self_p = NULL;
@@ -76,24 +77,12 @@ void mp_run_destroy (mp_run_t **self_p)
 
 int mp_run_set_args (mp_run_t *self, const char *const *args, size_t nargs)
 {
-    char **copy = (char **) calloc (nargs ? nargs : 1, sizeof (char *));
-    if (!copy)
-        return MP_ENOMEM;
-    for (size_t i = 0; i < nargs; i++) {
-        copy[i] = strdup (args[i]);
-        if (!copy[i]) {
-            while (i > 0)
-                free (copy[--i]);
-            free (copy);
-            return MP_ENOMEM;
-        }
-    }
-    for (size_t i = 0; i < self->nargs; i++)
-        free (self->args[i]);
-    free (self->args);
-    self->args = copy;
-    self->nargs = nargs;
-    return MP_OK;
+    return mp_strs_set (&self->args, &self->nargs, args, nargs);
+}
+
+int mp_run_set_files (mp_run_t *self, const char *const *files, size_t nfiles)
+{
+    return mp_strs_set (&self->files, &self->nfiles, files, nfiles);
 }
 
 int mp_run_add_unit (mp_run_t *self, uint64_t id, const char *group, int strategy,

@@ -26,6 +26,8 @@ typedef struct {
     uint64_t test_since_ms; //  when its current test began (monotonic), 0 between tests
     int timed_out;     //  killed for exceeding the run's timeout
     int reported;      //  some report of it arrived
+    char **requires;   //  labels an agent needs to run it (mp_requires), owned
+    size_t nrequires;
 } mp_unit_t;
 
 typedef struct {
@@ -54,8 +56,12 @@ typedef struct {
     char *cwd;
     char **args;      //  the front end's pytest arguments, owned
     size_t nargs;
+    char **files;     //  the front end's test files, "path digest", owned
+    size_t nfiles;
     size_t nunits_announced;
     uint64_t timeout_ms; //  per test, 0 for none
+    uint64_t wait_ms;    //  how long a unit may wait for an agent with its labels
+    uint64_t started_ms; //  when its plan was complete (monotonic)
     mp_sched_t *sched;
     mp_sync_t *sync;
     zframe_t *front;  //  routing id of the front end that submitted it
@@ -84,6 +90,8 @@ void mp_run_destroy (mp_run_t **self_p);
 
 //  Copies the front end's pytest arguments. MP_OK or MP_ENOMEM.
 int mp_run_set_args (mp_run_t *self, const char *const *args, size_t nargs);
+//  Copies the front end's test-file fingerprints. MP_OK or MP_ENOMEM.
+int mp_run_set_files (mp_run_t *self, const char *const *files, size_t nfiles);
 
 //  Adds a planned unit (copies everything). MP_OK, or with a reason in err: MP_ESTATE
 //  (no longer planning), MP_EINVAL (no tests, a unit id planned twice, a strategy the

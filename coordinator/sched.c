@@ -340,32 +340,53 @@ s_start (mp_sched_t *self, size_t i)
 int
 mp_sched_next (mp_sched_t *self, size_t busy, uint64_t *unit)
 {
+    return mp_sched_next_for (self, busy, NULL, NULL, unit);
+}
+
+int
+mp_sched_next_for (mp_sched_t *self, size_t busy, mp_sched_accept_fn *accept, void *arg,
+                   uint64_t *unit)
+{
     if (!self)
         return 0;
     if (!self->sealed)
         mp_sched_seal (self);
     if (self->qhead == self->qtail)
         return 0;
+    size_t pick = self->qtail;
     if (self->active != S_NONE) {
         //  Barrier up: only the active group's units; they sit at the front.
         if (self->groups[self->active].queued == 0)
             return 0;
-        for (size_t i = self->qhead; i < self->qtail; i++) {
-            if (self->units[self->queue[i]].group == self->active) {
-                uint64_t id = s_start (self, i);
-                if (unit)
-                    *unit = id;
-                return 1;
+        for (size_t i = self->qhead; i < self->qtail && pick == self->qtail; i++) {
+            const s_unit_t *u = &self->units[self->queue[i]];
+            if (u->group == self->active && (!accept || accept (arg, u->id)))
+                pick = i;
+        }
+    }
+    else {
+        //  An isolated group at the head waits for every slot everywhere to drain,
+        //  and nothing behind it may start meanwhile.
+        const s_unit_t *head = &self->units[self->queue[self->qhead]];
+        if (self->groups[head->group].isolated) {
+            if (busy > 0)
+                return 0;
+            for (size_t i = self->qhead; i < self->qtail && pick == self->qtail; i++) {
+                const s_unit_t *u = &self->units[self->queue[i]];
+                if (u->group == head->group && (!accept || accept (arg, u->id)))
+                    pick = i;
             }
         }
-        return 0;
+        else
+            //  The first unit this agent may run: a unit needing labels it lacks
+            //  waits for an agent that has them, without holding back the others.
+            for (size_t i = self->qhead; i < self->qtail && pick == self->qtail; i++)
+                if (!accept || accept (arg, self->units[self->queue[i]].id))
+                    pick = i;
     }
-    const s_unit_t *head = &self->units[self->queue[self->qhead]];
-    //  An isolated group at the head waits for every slot everywhere to drain,
-    //  and nothing behind it may start meanwhile.
-    if (self->groups[head->group].isolated && busy > 0)
+    if (pick == self->qtail)
         return 0;
-    uint64_t id = s_start (self, self->qhead);
+    uint64_t id = s_start (self, pick);
     if (unit)
         *unit = id;
     return 1;
@@ -481,6 +502,28 @@ mp_sched_cancel (mp_sched_t *self)
     self->qhead = self->qtail;
     s_check_barrier (self);
     return dropped;
+}
+
+int
+mp_sched_drop (mp_sched_t *self, uint64_t unit)
+{
+    if (!self)
+        return MP_ENOENT;
+    if (!self->sealed)
+        mp_sched_seal (self);
+    for (size_t i = self->qhead; i < self->qtail; i++) {
+        s_unit_t *u = &self->units[self->queue[i]];
+        if (u->id != unit)
+            continue;
+        u->state = MP_UNIT_DROPPED;
+        self->groups[u->group].queued--;
+        memmove (self->queue + self->qhead + 1, self->queue + self->qhead,
+                 (i - self->qhead) * sizeof *self->queue);
+        self->qhead++;
+        s_check_barrier (self);
+        return MP_OK;
+    }
+    return MP_ESTATE;
 }
 
 size_t

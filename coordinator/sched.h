@@ -54,6 +54,13 @@ void mp_sched_seal (mp_sched_t *self);
 //  The next unit that may start now, given busy slots everywhere: 1 when there is one,
 //  with the unit in *unit (now sent); 0 when none may start now (not a failure).
 int mp_sched_next (mp_sched_t *self, size_t busy, uint64_t *unit);
+//  Whether the agent being filled may run this unit (its labels meet the unit's needs).
+typedef int (mp_sched_accept_fn) (void *arg, uint64_t unit);
+//  The same, for one agent: the first queued unit accept takes (NULL takes any); the
+//  barrier holds as above, and units others may not run wait without holding back
+//  the rest.
+int mp_sched_next_for (mp_sched_t *self, size_t busy, mp_sched_accept_fn *accept, void *arg,
+                       uint64_t *unit);
 //  A sent unit's process announced itself. MP_OK, MP_ENOENT for an unknown unit, or
 //  MP_ESTATE when it was not sent.
 int mp_sched_started (mp_sched_t *self, uint64_t unit);
@@ -71,6 +78,9 @@ int mp_sched_holds_slot (const mp_sched_t *self, uint64_t unit);
 //  Drops every queued unit; returns how many were dropped. Sent and running ones
 //  continue.
 size_t mp_sched_cancel (mp_sched_t *self);
+//  Drops one queued unit (no agent may run it). MP_OK, or MP_ESTATE when it is not
+//  queued (MP_ENOENT without a scheduler).
+int mp_sched_drop (mp_sched_t *self, uint64_t unit);
 
 size_t mp_sched_queued (const mp_sched_t *self);
 size_t mp_sched_running (const mp_sched_t *self); //  sent or running

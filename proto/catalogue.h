@@ -83,12 +83,15 @@ typedef enum { MP_SCOPE_NONE = 0, MP_SCOPE_RUN = 1, MP_SCOPE_UNIT = 2 } mp_scope
 #define MP_FIELDS_ERROR(F) F (ERROR, i, code, "an mp_err_t") F (ERROR, s, reason, "why")
 #define MP_FIELDS_HELLO(F)                                                               \
     F (HELLO, s, name, "the agent's name") F (HELLO, u, slots, "unit processes at once") \
-    F (HELLO, s, host, "its hostname")
+    F (HELLO, s, host, "its hostname")                                                  \
+    F (HELLO, S, labels, "what it offers: KEY or KEY=VALUE each (mp_requires)")
 #define MP_FIELDS_WELCOME(F) F (WELCOME, u, heartbeat_ms, "heartbeat interval")
 #define MP_FIELDS_HEARTBEAT(F)
 #define MP_FIELDS_RUN_START(F)                                                           \
     F (RUN_START, u, run, "run id") F (RUN_START, s, cwd, "the front end's directory")   \
-    F (RUN_START, S, args, "pytest arguments") F (RUN_START, S, env, "extra KEY=VALUE")
+    F (RUN_START, S, args, "pytest arguments") F (RUN_START, S, env, "extra KEY=VALUE")   \
+    F (RUN_START, S, files, "the front end's test files: 'path digest' each")           \
+    F (RUN_START, S, tests, "every planned test id: the zygote must have collected them")
 #define MP_FIELDS_RUN_END(F) F (RUN_END, u, run, "run id")
 #define MP_FIELDS_ZYGOTE_READY(F)                                                        \
     F (ZYGOTE_READY, u, run, "run id") F (ZYGOTE_READY, u, collected, "tests collected") \
@@ -114,11 +117,14 @@ typedef enum { MP_SCOPE_NONE = 0, MP_SCOPE_RUN = 1, MP_SCOPE_UNIT = 2 } mp_scope
 #define MP_FIELDS_SUBMIT(F)                                                              \
     F (SUBMIT, s, cwd, "the front end's directory") F (SUBMIT, S, args, "pytest args")   \
     F (SUBMIT, u, units, "units the plan will hold")                                     \
-    F (SUBMIT, u, timeout_ms, "per test, 0 for none")
+    F (SUBMIT, u, timeout_ms, "per test, 0 for none")                                    \
+    F (SUBMIT, S, files, "its test files: 'path digest' each, for agents to compare")    \
+    F (SUBMIT, u, wait_ms, "how long a unit may wait for an agent with its labels")
 #define MP_FIELDS_PLAN_UNIT(F)                                                           \
     F (PLAN_UNIT, u, run, "run id") F (PLAN_UNIT, u, unit, "unit id")                    \
     F (PLAN_UNIT, s, group, "group, empty when ungrouped")                               \
-    F (PLAN_UNIT, u, strategy, "an mp_strategy_t") F (PLAN_UNIT, S, tests, "test ids")
+    F (PLAN_UNIT, u, strategy, "an mp_strategy_t") F (PLAN_UNIT, S, tests, "test ids")   \
+    F (PLAN_UNIT, S, requires, "labels its agent must have: KEY or KEY=VALUE each")
 #define MP_FIELDS_PLAN_END(F) F (PLAN_END, u, run, "run id")
 #define MP_FIELDS_POLL(F)                                                                \
     F (POLL, u, run, "run id") F (POLL, u, after, "last event seen")                     \

@@ -16,6 +16,7 @@ import warnings
 
 import pytest
 
+from . import checkout as mpcheckout
 from . import payload, wire
 from . import plan as mpplan
 from .plugin import key_file_given
@@ -240,6 +241,8 @@ class FrontEnd:
     def pytest_collection_modifyitems(self, session, config, items):
         # Strategies come from every collected test, before -k/-m deselect some.
         self.membership, self.strategies = mpplan.group_strategies(items)
+        for item in items:
+            mpplan.requirements(item)  # a malformed mp_requires is a usage error now
         for nodeid, group in self.membership.items():
             self.trace.test_group(nodeid, group, self.strategies.get(group, "free"))
 
@@ -309,16 +312,20 @@ class FrontEnd:
         run = None
         try:
             self._wait_for_agents(client, daemons)
+            root = self.config.rootpath
             run = client.request(
                 "SUBMIT", cwd=str(self.config.invocation_params.dir),
                 args=list(self.config.invocation_params.args), units=len(units),
                 timeout_ms=int(self.config.getoption("mp_timeout") * 1000),
+                files=mpcheckout.fingerprints(root, mpcheckout.test_files(session.items, root)),
+                wait_ms=int(self.config.getoption("mp_wait") * 1000),
                 timeout=REQUEST_TIMEOUT_MS,
             ).value
             for unit in units:
                 client.request(
                     "PLAN_UNIT", run=run, unit=unit.id, group=unit.group,
                     strategy=mpplan.STRATEGY_NUMBER[unit.strategy], tests=unit.nodeids,
+                    requires=unit.requires,
                     timeout=REQUEST_TIMEOUT_MS,
                 )
             client.request("PLAN_END", run=run, timeout=REQUEST_TIMEOUT_MS)

@@ -64,14 +64,31 @@ def group_strategies(items):
     return membership, strategies
 
 
-class Unit:
-    __slots__ = ("id", "group", "strategy", "nodeids")
+def requirements(item):
+    """The labels an agent needs to run item, from its mp_requires marks:
+    mp_requires("gpu", dut="alpha") -> ["gpu", "dut=alpha"]."""
+    needs = []
+    for mark in item.iter_markers("mp_requires"):
+        for label in list(mark.args) + ["%s=%s" % kv for kv in sorted(mark.kwargs.items())]:
+            label = str(label)
+            if not label or label.startswith("=") or any(c in label for c in ", \t\n"):
+                raise pytest.UsageError(
+                    "pytest-mp: %s: mp_requires label %r: want KEY or KEY=VALUE, with no "
+                    "commas or spaces" % (item.nodeid, label))
+            if label not in needs:
+                needs.append(label)
+    return needs
 
-    def __init__(self, unit_id, group, strategy, nodeids):
+
+class Unit:
+    __slots__ = ("id", "group", "strategy", "nodeids", "requires")
+
+    def __init__(self, unit_id, group, strategy, nodeids, requires=()):
         self.id = unit_id
         self.group = group
         self.strategy = strategy
         self.nodeids = nodeids
+        self.requires = list(requires)
 
 
 def build_units(items, membership, strategies):
@@ -79,15 +96,24 @@ def build_units(items, membership, strategies):
     isolated_serial one unit per group holding its tests in collection order."""
     units = []
     by_group = {}
+    # A group's tests all run where any of them may: their requirements add up.
+    group_needs = {}
+    for item in items:
+        group = membership.get(item.nodeid, UNGROUPED)
+        if group != UNGROUPED:
+            needs = group_needs.setdefault(group, [])
+            needs.extend(n for n in requirements(item) if n not in needs)
     for item in items:
         group = membership.get(item.nodeid, UNGROUPED)
         strategy = strategies.get(group, "free") if group != UNGROUPED else "free"
         if strategy in ("serial", "isolated_serial"):
             unit = by_group.get(group)
             if unit is None:
-                unit = by_group[group] = Unit(len(units) + 1, group, strategy, [])
+                unit = by_group[group] = Unit(len(units) + 1, group, strategy, [],
+                                              group_needs.get(group, ()))
                 units.append(unit)
             unit.nodeids.append(item.nodeid)
         else:
-            units.append(Unit(len(units) + 1, group, strategy, [item.nodeid]))
+            needs = group_needs[group] if group != UNGROUPED else requirements(item)
+            units.append(Unit(len(units) + 1, group, strategy, [item.nodeid], needs))
     return units

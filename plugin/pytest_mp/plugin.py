@@ -23,7 +23,7 @@ def pytest_addoption(parser):
     group.addoption("--mp", "--multiprocessing", action="store_true", dest="use_mp",
                     default=None, help="distribute tests over processes and hosts")
     group.addoption("--np", "--num-processes", type=_processes, dest="num_processes",
-                    metavar="N", help="processes (slots) of the local agent: a number or "
+                    help="processes (slots) of the local agent: a number or "
                     "'auto' (the CPU count, the default); 0 turns pytest-mp off, or with "
                     "--mp-listen runs no local agent")
     group.addoption("--mp-coord", metavar="ENDPOINT",
@@ -184,6 +184,10 @@ def pytest_configure(config):
         "markers",
         "mp_group(group, strategy='free'): run with pytest-mp in the named group; "
         "strategy is free, serial, isolated_free or isolated_serial",
+    )
+    config.addinivalue_line(
+        "markers", "mp_requires(*keys, **key_values): with pytest-mp, run only on agents "
+        "with these labels (mp-agent --label KEY or KEY=VALUE); for a group, the whole group",
     )
     config.addinivalue_line(
         "markers", "mp_group_info(group, strategy): added by pytest-mp to every test: its "

@@ -15,6 +15,7 @@ import traceback
 
 import pytest
 
+from . import checkout as mpcheckout
 from . import payload, wire
 from .wire import Client
 
@@ -38,6 +39,7 @@ class Zygote:
         self.endpoint = os.environ.pop("MP_WORKER_ENDPOINT", "")
         self.run = int(os.environ.pop("MP_WORKER_RUN"))
         self.key_file = os.environ.pop("MP_WORKER_KEY_FILE", "")
+        self.checkout = os.environ.pop("MP_WORKER_CHECKOUT", "")
         self.unit = 0
         self.agent = os.environ.get("PYTEST_MP_AGENT", "")
         self.host = os.environ.get("PYTEST_MP_HOST", "")
@@ -71,8 +73,11 @@ class Zygote:
         # As in a plain run, --continue-on-collection-errors runs what did collect; the
         # front end reports the errors from its own collection.
         if session.testsfailed and not self.config.option.continue_on_collection_errors:
+            # Whole, up to what one message may hold.
             error = "%d error(s) collecting the tests on this host:\n%s" % (
-                session.testsfailed, "\n".join(self.collect_errors)[-4000:])
+                session.testsfailed, "\n".join(self.collect_errors)[-60000:])
+        elif self.checkout:
+            error = self._compare_checkout(items)
         client = Client(self.endpoint, self.key_file, wire.zygote_name(self.run))
         client.send("ZYGOTE_READY", run=self.run, collected=len(items), error=error)
         if not error:
@@ -88,6 +93,22 @@ class Zygote:
         client.close()
         # Back to pytest, whose session-finish hooks run before this process exits.
         return True
+
+    def _compare_checkout(self, items):
+        """'' when this host has the front end's test files and collected every
+        planned test; else what differs."""
+        try:
+            with open(self.checkout, encoding="utf-8") as f:
+                lines = f.read().split("\n")[:-1]
+        except (OSError, UnicodeDecodeError) as error:
+            return "cannot read the front end's checkout from %s: %s" % (self.checkout, error)
+        nfiles = int(lines[0]) if lines and lines[0].isdigit() else 0
+        problems = mpcheckout.differences(self.config.rootpath, lines[1:1 + nfiles],
+                                          lines[1 + nfiles:], items)
+        if not problems:
+            return ""
+        return "its checkout in %s differs from the front end's: %s" % (
+            self.config.rootpath, "; ".join(problems))
 
     def _serve(self, session, client, items):
         """Forks a unit process per UNIT until the agent relays the run's RUN_END."""

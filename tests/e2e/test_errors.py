@@ -109,3 +109,21 @@ def test_a_bad_key_file_is_one_line_and_interrupted(suite, tmp_path, content, mo
     assert result.returncode == 2, result.log
     assert why in result.output and "INTERNALERROR" not in result.output, result.log
     assert result.started == []
+
+
+def test_an_agent_whose_python_lacks_the_plugin_says_so_at_start(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    bin_dir = os.environ.get("MP_BIN_DIR") or os.path.dirname(sys.executable)
+    # A Python without pytest_mp: a bare venv of its own.
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "bare")],
+                   check=True)
+    bare = str(tmp_path / "bare" / "bin" / "python")
+    proc = subprocess.run([os.path.join(bin_dir, "mp-agent"), "--connect",
+                           "ipc://%s/none.ipc" % tmp_path, "--python", bare],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2, proc
+    line = proc.stderr.strip().splitlines()[-1]
+    assert bare in line and "cannot import pytest and pytest_mp" in line and "--python" in line

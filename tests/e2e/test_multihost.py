@@ -4,19 +4,14 @@ isolated group still has every slot of every host to itself."""
 
 import os
 import shutil
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 from conftest import read_records
+from netns import Lab, netns_hosts
 
-BIN = Path(os.environ.get("MP_BIN_DIR") or Path(sys.executable).parent)
 BRIDGE = "mpbr%d" % (os.getpid() % 10000)
 HOSTS = ("mph1-%d" % (os.getpid() % 10000), "mph2-%d" % (os.getpid() % 10000))
 COORD_IP = "10.77.0.1"
-PORT = 17700
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or shutil.which("ip") is None,
@@ -24,80 +19,15 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def ip(*args):
-    subprocess.run(["ip", *args], check=True, capture_output=True, text=True)
-
-
 @pytest.fixture(scope="module")
 def hosts():
-    """A bridge in this namespace and two namespaces wired to it by veth pairs."""
-    made = []
-    try:
-        ip("link", "add", BRIDGE, "type", "bridge")
-        ip("addr", "add", COORD_IP + "/24", "dev", BRIDGE)
-        ip("link", "set", BRIDGE, "up")
-        for n, host in enumerate(HOSTS, start=11):
-            ip("netns", "add", host)
-            made.append(host)
-            outside, inside = "v%s" % host[2:], "eth0"
-            ip("link", "add", outside, "type", "veth", "peer", "name", inside, "netns", host)
-            ip("link", "set", outside, "master", BRIDGE, "up")
-            ip("-n", host, "addr", "add", "10.77.0.%d/24" % n, "dev", inside)
-            ip("-n", host, "link", "set", inside, "up")
-            ip("-n", host, "link", "set", "lo", "up")
-        yield HOSTS
-    finally:
-        for host in made:
-            subprocess.run(["ip", "netns", "del", host], capture_output=True)
-        subprocess.run(["ip", "link", "del", BRIDGE], capture_output=True)
-
-
-class Lab:
-    """mp-coord here, one mp-agent in each host namespace."""
-
-    def __init__(self, tmp_path, hosts, workdir, np):
-        self.key = tmp_path / "key"
-        self.key.write_text("k" * 40 + "\n")
-        self.key.chmod(0o600)
-        self.endpoint = "tcp://%s:%d" % (COORD_IP, PORT)
-        self.logs = tmp_path
-        #  Workers get their environment from their agent, not from the front end.
-        self.records = tmp_path / "lab-records.jsonl"
-        self.procs = []
-        self._start("coord", [str(BIN / "mp-coord"), "--listen", self.endpoint,
-                              "--key-file", str(self.key)])
-        for host in hosts:
-            self._start(host, ["ip", "netns", "exec", host, str(BIN / "mp-agent"),
-                               "--connect", self.endpoint, "--np", str(np),
-                               "--key-file", str(self.key), "--workdir", str(workdir),
-                               "--python", sys.executable, "--name", host])
-        deadline = time.monotonic() + 20
-        while self.log("coord").count("joined") < len(hosts):
-            assert time.monotonic() < deadline, "agents did not join:\n" + self.log("coord")
-            time.sleep(0.1)
-
-    def _start(self, name, argv):
-        env = dict(os.environ, MP_E2E_RECORD_FILE=str(self.records))
-        with open(self.logs / (name + ".log"), "wb") as log:
-            self.procs.append(subprocess.Popen(argv, stdout=log, stderr=log, env=env))
-
-    def log(self, name):
-        return (self.logs / (name + ".log")).read_text(errors="replace")
-
-    def stop(self):
-        for proc in reversed(self.procs):
-            proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    with netns_hosts(HOSTS, BRIDGE, COORD_IP) as made:
+        yield made
 
 
 @pytest.fixture
 def lab(tmp_path, hosts, suite):
-    lab = Lab(tmp_path, hosts, suite.path, np=2)
+    lab = Lab(tmp_path, hosts, COORD_IP, {host: suite.path for host in hosts}, np=2)
     yield lab
     lab.stop()
 

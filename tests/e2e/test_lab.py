@@ -1,0 +1,173 @@
+"""Four test hosts made as Linux network namespaces, each with its own mp-agent and
+its own checkout, one mp-coord reached over TCP: an agent whose checkout differs is
+left out with a message naming it and the run passes on the others; slots are
+exclusive on every host; each test knows where it runs."""
+
+import os
+import shutil
+import textwrap
+
+import pytest
+from conftest import SUITE_CONFTEST, overlaps, read_records
+from netns import Lab, netns_hosts
+
+TAG = os.getpid() % 10000
+BRIDGE = "mplb%d" % TAG
+HOSTS = tuple("mpl%d-%d" % (n, TAG) for n in range(1, 5))
+COORD_IP = "10.78.0.1"
+
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("ip") is None,
+    reason="multi-host tests make network namespaces: they need root and iproute2",
+)
+
+SUITE = {
+    "conftest.py": SUITE_CONFTEST + textwrap.dedent("""
+
+        @pytest.fixture(autouse=True)
+        def _where(e2e_record, mp_worker):
+            e2e_record("where", netns=os.readlink("/proc/self/ns/net"), worker=mp_worker.worker,
+                       agent=mp_worker.agent, slot=mp_worker.slot,
+                       count=mp_worker.worker_count)
+    """),
+    "pytest.ini": "[pytest]\n",
+    "test_lab.py": textwrap.dedent("""
+        import time
+
+        import pytest
+
+        @pytest.mark.parametrize("i", range(16))
+        def test_free(i):
+            time.sleep(0.3)
+    """),
+}
+
+
+@pytest.fixture(scope="module")
+def hosts():
+    with netns_hosts(HOSTS, BRIDGE, COORD_IP) as made:
+        yield made
+
+
+def checkout(path, changed=False):
+    path.mkdir()
+    for name, text in SUITE.items():
+        if changed and name == "test_lab.py":
+            text = text.replace("range(16)", "range(15)")
+        (path / name).write_text(text)
+    return path
+
+
+def test_a_host_with_another_checkout_is_left_out_and_the_run_passes(tmp_path, hosts):
+    # The first three hosts and the user share a checkout; the fourth has an edit.
+    same = checkout(tmp_path / "same")
+    other = checkout(tmp_path / "other", changed=True)
+    workdirs = {host: same for host in hosts[:3]}
+    workdirs[hosts[3]] = other
+    lab = Lab(tmp_path, hosts, COORD_IP, workdirs, np=2)
+    try:
+        import subprocess
+        import sys
+
+        env = dict(os.environ, MP_E2E_RECORD_FILE=str(tmp_path / "front.jsonl"))
+        env.pop("PYTEST_ADDOPTS", None)
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--mp", "--mp-coord",
+             lab.endpoint, "--mp-key-file=%s" % lab.key, "--mp-min-agents", "4", "-rA"],
+            cwd=same, env=env, capture_output=True, text=True, timeout=120)
+        out = proc.stdout + proc.stderr
+        assert proc.returncode == 0, out + lab.log("coord")
+        assert "16 passed" in out, out
+        # One message names the agent, its host and what differs.
+        line = [l for l in out.splitlines() if hosts[3] in l]
+        assert line and "left out of the run" in line[0] and "test_lab.py" in line[0], out
+        print(line[0])
+        records = read_records(lab.records)
+    finally:
+        lab.stop()
+    where = {r["nodeid"]: r for r in records if r["kind"] == "where"}
+    tests = {r["nodeid"]: r for r in records if r["kind"] == "test"}
+    assert len(where) == 16
+    agents = {r["agent"] for r in where.values()}
+    assert hosts[3] not in agents and len(agents) >= 2, agents
+    for nodeid, record in where.items():
+        # The identity variables: agent:slot, the host's name, the run's slot count.
+        assert record["worker"] == "%s:%d" % (record["agent"], record["slot"])
+        assert record["slot"] in (0, 1) and record["count"] == 8
+        record.update(start=tests[nodeid]["start"], end=tests[nodeid]["end"])
+    # Slots are exclusive on every host while tests run.
+    for a in where.values():
+        for b in where.values():
+            if a is not b and a["agent"] == b["agent"] and overlaps(a, b):
+                assert a["slot"] != b["slot"], (a, b)
+    # Each agent ran in its own namespace.
+    by_agent = {}
+    for record in where.values():
+        by_agent.setdefault(record["agent"], set()).add(record["netns"])
+    assert all(len(spaces) == 1 for spaces in by_agent.values())
+    assert len(set().union(*by_agent.values())) == len(by_agent)
+
+
+def run_front(tmp_path, lab, cwd, *args):
+    import subprocess
+    import sys
+
+    env = dict(os.environ, MP_E2E_RECORD_FILE=str(tmp_path / "front.jsonl"))
+    env.pop("PYTEST_ADDOPTS", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--mp", "--mp-coord",
+         lab.endpoint, "--mp-key-file=%s" % lab.key, *args],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_required_labels_place_tests_and_groups_on_labelled_hosts(tmp_path, hosts):
+    suite = checkout(tmp_path / "suite")
+    (suite / "test_needs.py").write_text(textwrap.dedent("""
+        import time
+
+        import pytest
+
+        @pytest.mark.mp_requires("gpu")
+        @pytest.mark.parametrize("i", range(4))
+        def test_gpu(i):
+            time.sleep(0.2)
+
+        @pytest.mark.mp_requires(dut="alpha")
+        def test_alpha():
+            pass
+
+        @pytest.mark.mp_group("Bench", "serial")
+        @pytest.mark.mp_requires("gpu")
+        def test_bench_a():
+            pass
+
+        @pytest.mark.mp_group("Bench")
+        def test_bench_b():
+            pass
+
+        @pytest.mark.mp_requires("tpu")
+        def test_nowhere():
+            pass
+    """))
+    extra = {hosts[0]: ["--label", "gpu"], hosts[1]: ["--label", "gpu=a100", "--label", "dut=alpha"]}
+    lab = Lab(tmp_path, hosts, COORD_IP, {host: suite for host in hosts}, np=2, extra=extra)
+    try:
+        code, out = run_front(tmp_path, lab, suite, "--mp-min-agents", "4", "--mp-wait", "3",
+                              "-rA")
+        records = read_records(lab.records)
+    finally:
+        lab.stop()
+    assert code == 1, out
+    where = {r["nodeid"].split("::")[-1]: r["agent"] for r in records if r["kind"] == "where"}
+    for i in range(4):
+        assert where["test_gpu[%d]" % i] in hosts[:2], where
+    assert where["test_alpha"] == hosts[1], where
+    # A group goes where any of its tests may: test_bench_b has no mark of its own.
+    assert where["test_bench_a"] in hosts[:2] and where["test_bench_b"] == where["test_bench_a"]
+    # No agent has tpu: after --mp-wait the test fails, naming the label and the agents.
+    assert "test_nowhere" not in where
+    assert "ERROR test_needs.py::test_nowhere" in out, out
+    assert "it requires tpu, which no agent present has after 3 s" in out, out
+    assert "%s (gpu=a100, dut=alpha)" % hosts[1] in out and "%s (no labels)" % hosts[3] in out, out
+    assert "23 passed, 1 error" in out, out
