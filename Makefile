@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 NP ?= 4
 
 .PHONY: setup demo test test-c test-python test-asan-daemons test-valgrind test-chaos bench chaos \
-        fuzz fuzz-slice clean
+        fuzz fuzz-slice clean deb test-install
 
 setup:
 	@BUILD_DIR=$(BUILD) ./deploy/setup.sh
@@ -56,7 +56,29 @@ test-chaos: test-c
 	    cat $(ASAN_BUILD)/asan-chaos/report*; echo "sanitizer reports from the daemons"; exit 1; fi
 CHAOS_TEST_SEED ?= 20261127
 
-test: test-c test-python test-asan-daemons test-valgrind test-chaos fuzz-slice
+# The deployment files of deploy/ (systemd, container, compose, Kubernetes, CI): units
+# pass systemd-analyze verify (systemd is installed when missing, as root), the YAML
+# parses and wires the daemons together, every daemon option used exists.
+test-deploy: setup
+	@if ! command -v systemd-analyze >/dev/null && [ "$$(id -u)" -eq 0 ]; then \
+	    echo "test-deploy: installing systemd for systemd-analyze verify"; \
+	    apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -q --no-install-recommends systemd >/dev/null; fi
+	MP_BIN_DIR=$(CURDIR)/$(BUILD) /usr/bin/python3 -m pytest -p no:cacheprovider tests/deploy -q
+
+test: test-c test-python test-asan-daemons test-valgrind test-chaos fuzz-slice test-deploy \
+      test-install
+
+# The Debian package (daemons, library, man pages, systemd units, the plugin for
+# /usr/bin/python3), built from a copy of the tree: $(DEB_OUT)/pytest-mp_VERSION_ARCH.deb.
+DEB_OUT ?= build-deb
+deb:
+	DEB_OUT=$(DEB_OUT) ./deploy/build-deb.sh
+
+# The ways pytest-mp installs, each then running a suite: pip install into a fresh venv,
+# cmake --install into a prefix, and (root) the Debian package installed, run, removed.
+test-install: setup
+	.venv/bin/pytest -p no:cacheprovider tests/install -v
 
 bench: setup
 	.venv/bin/python bench/bench_run.py
@@ -83,4 +105,4 @@ fuzz-slice:
 	$(MAKE) fuzz FUZZ_SECONDS=20
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) .venv
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(DEB_OUT) build-py .venv

@@ -43,6 +43,14 @@ def _find_library():
         os.path.join(sys.prefix, "lib", "libmpclient.so"),
         os.path.join(here, "libmpclient.so"),
     ]
+    # `cmake --install --prefix P` puts it in P/lib, beside the P/bin of the daemons.
+    import shutil
+
+    for bin_dir in (os.environ.get("MP_BIN_DIR", ""),
+                    os.path.dirname(shutil.which("mp-coord") or "")):
+        if bin_dir:
+            candidates.append(os.path.join(os.path.dirname(os.path.abspath(bin_dir)), "lib",
+                                           "libmpclient.so"))
     for path in candidates:
         if path and os.path.exists(path):
             return path
