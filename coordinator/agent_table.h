@@ -16,6 +16,7 @@ typedef struct {
     size_t busy;             //  slots in use: units sent or running here
     unsigned char *slot_used; //  per slot index, 1 while a unit holds it
     size_t slot_cap;         //  length of slot_used (at least slots)
+    char address[160];       //  where it joined from (mp_peer_describe)
     char **labels;           //  what it offers (mp-agent --label), owned
     size_t nlabels;
     uint64_t last_seen_ms; //  monotonic

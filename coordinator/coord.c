@@ -170,10 +170,9 @@ static void s_on_hello (mp_coord_t *self, mp_request_t *req)
         mp_error ("out of memory registering agent %s", hello.name);
         return;
     }
-    char address[160];
-    mp_peer_describe (req->route, req->frame, address, sizeof address);
+    mp_peer_describe (req->route, req->frame, agent->address, sizeof agent->address);
     mp_info ("agent %s (%s) joined from %s with %zu slots", agent->name, agent->hostname,
-             address, agent->slots);
+             agent->address, agent->slots);
     mp_msg_t *welcome = MP_PACK (welcome, .heartbeat_ms = self->config.heartbeat_ms);
     mp_coord_reply (self, req, &welcome);
     mp_coord_offer_runs (self, agent);
@@ -221,6 +220,7 @@ static mp_handler_fn *const s_handlers[MP_MSG_TYPE_MAX] = {
     [MP_MSG_ZYGOTE_EXIT] = mp_coord_on_zygote_exit,
     [MP_MSG_REPORT] = mp_coord_on_report,
     [MP_MSG_OUTPUT] = mp_coord_on_output,
+    [MP_MSG_STATUS] = mp_coord_on_status,
     [MP_MSG_BOARD_GET] = mp_coord_on_sync,
     [MP_MSG_BOARD_SET] = mp_coord_on_sync,
     [MP_MSG_BOARD_DEL] = mp_coord_on_sync,

@@ -48,6 +48,7 @@ void mp_coord_on_submit (mp_coord_t *self, mp_request_t *req)
     run->timeout_ms = submit.timeout_ms;
     run->wait_ms = submit.wait_ms;
     run->front_seen_ms = mp_clock_mono_ms ();
+    snprintf (run->front_name, sizeof run->front_name, "%s", mp_msg_from (req->msg));
     self->next_run++;
     mp_info ("run %" PRIu64 " submitted from %s: %zu units", run->id, run->cwd,
              run->nunits_announced);

@@ -59,6 +59,11 @@ static void s_unit_ended (mp_coord_t *self, mp_run_t *run, mp_unit_t *unit, int6
 {
     if (!mp_coord_unit_active (run, unit))
         return;
+    const mp_agent_entry_t *agent = mp_agent_table_find_key (self->agents, unit->agent);
+    mp_debug ("run %" PRIu64 ": unit %" PRIu64 " (%s) ended on %s:%zu, pid %" PRIu64
+              ", status %" PRId64 ": %zu of %zu tests finished", run->id, unit->id,
+              *unit->group ? unit->group : "ungrouped", agent ? agent->name : "?", unit->slot,
+              unit->pid, status, unit->finished, unit->ntests);
     if (unit->finished < unit->ntests) {
         char text[256];
         if (why)

@@ -13,6 +13,7 @@
 #include "../common/key.h"
 #include "../common/log.h"
 #include "coord.h"
+#include "status_cmd.h"
 
 #ifndef MP_VERSION
 #define MP_VERSION "unknown"
@@ -26,6 +27,7 @@ static void s_usage (FILE *out)
              "                [--insecure] [--heartbeat-ms MS] [--expiry-ms MS] [-v]\n"
              "       mp-coord --gen-cert FILE\n"
              "       mp-coord --gen-key FILE\n"
+             "       mp-coord status --connect ENDPOINT [--json] ...  (see status --help)\n"
              "       mp-coord --help | --version\n"
              "\n"
              "The coordinator of pytest-mp: agents and pytest front ends connect to it.\n"
@@ -117,6 +119,8 @@ int main (int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
+    if (argc > 1 && strcmp (argv[1], "status") == 0)
+        return mp_status_main (argc - 1, argv + 1);
     const char *listen[16];
     size_t nlisten = 0;
     const char *key_file = getenv ("MP_KEY_FILE");

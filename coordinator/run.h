@@ -65,6 +65,7 @@ typedef struct {
     mp_sched_t *sched;
     mp_sync_t *sync;
     zframe_t *front;  //  routing id of the front end that submitted it
+    char front_name[128]; //  its name: "fe-HOST-PID-..." (who started the run)
     //  A POLL waiting for events: answered when one arrives or at its deadline.
     zframe_t *poll_route;
     char *poll_from;

@@ -76,7 +76,11 @@ typedef enum { MP_SCOPE_NONE = 0, MP_SCOPE_RUN = 1, MP_SCOPE_UNIT = 2 } mp_scope
     X (BYE, bye, 33, MP_ROLE_AGENT, MP_SCOPE_NONE,                                      \
        "an agent leaves: its units go elsewhere at once")                               \
     X (OUTPUT, output, 34, MP_ROLE_ZYGOTE, MP_SCOPE_UNIT,                               \
-       "what a unit process wrote to its stdout and stderr, uncaptured (-s)")
+       "what a unit process wrote to its stdout and stderr, uncaptured (-s)")          \
+    X (STATUS, status, 35, MP_ROLE_FRONT, MP_SCOPE_NONE,                                \
+       "what is connected and running now: STATUS_INFO")                                \
+    X (STATUS_INFO, status_info, 36, MP_ROLE_COORD, MP_SCOPE_NONE,                      \
+       "the coordinator's agents and runs, as JSON")
 
 //  Fields of each message, in wire order: F (NAME, type, field, meaning).
 #define MP_FIELDS_OK(F) F (OK, u, value, "meaning depends on the request")
@@ -158,6 +162,10 @@ typedef enum { MP_SCOPE_NONE = 0, MP_SCOPE_RUN = 1, MP_SCOPE_UNIT = 2 } mp_scope
     F (KILL, u, run, "run id") F (KILL, u, unit, "unit id") F (KILL, u, pid, "its process")
 #define MP_FIELDS_AGENTS(F)
 #define MP_FIELDS_BYE(F) F (BYE, s, reason, "why it leaves")
+#define MP_FIELDS_STATUS(F)
+#define MP_FIELDS_STATUS_INFO(F)                                                         \
+    F (STATUS_INFO, b, json, "agents and runs, as JSON (docs/deploy.md)")                \
+    F (STATUS_INFO, b, text, "the same, as lines for a person")
 #define MP_FIELDS_OUTPUT(F)                                                              \
     F (OUTPUT, u, run, "run id") F (OUTPUT, u, unit, "unit id")                          \
     F (OUTPUT, b, data, "a payload: the worker and the text")

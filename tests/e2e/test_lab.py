@@ -171,3 +171,56 @@ def test_required_labels_place_tests_and_groups_on_labelled_hosts(tmp_path, host
     assert "it requires tpu, which no agent present has after 3 s" in out, out
     assert "%s (gpu=a100, dut=alpha)" % hosts[1] in out and "%s (no labels)" % hosts[3] in out, out
     assert "23 passed, 1 error" in out, out
+
+
+def test_status_lists_the_agents_and_the_running_run(tmp_path, hosts):
+    import json
+    import subprocess
+    import sys
+    import time
+
+    from netns import BIN
+
+    suite = checkout(tmp_path / "suite")
+    (suite / "test_slow.py").write_text("import time\n\ndef test_slow():\n    time.sleep(4)\n")
+    extra = {hosts[0]: ["--label", "gpu"]}
+    lab = Lab(tmp_path, hosts, COORD_IP, {host: suite for host in hosts}, np=2, extra=extra)
+    status = [str(BIN / "mp-coord"), "status", "--connect", lab.endpoint,
+              "--key-file=%s" % lab.key]
+    env = dict(os.environ)
+    env.pop("PYTEST_ADDOPTS", None)
+    front = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--mp", "--mp-coord",
+         lab.endpoint, "--mp-key-file=%s" % lab.key, "--mp-min-agents", "4",
+         "test_slow.py"], cwd=suite, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            got = subprocess.run(status + ["--json"], capture_output=True, text=True, timeout=30)
+            assert got.returncode == 0, got
+            info = json.loads(got.stdout)
+            runs = [r for r in info["runs"] if r["running"]]
+            if runs or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        text = subprocess.run(status, capture_output=True, text=True, timeout=30).stdout
+        out, _ = front.communicate(timeout=60)
+    finally:
+        front.kill()
+        lab.stop()
+    assert front.returncode == 0, out
+    agents = {a["name"]: a for a in info["agents"]}
+    assert set(agents) == set(hosts)
+    assert agents[hosts[0]]["labels"] == ["gpu"] and all(a["slots"] == 2 for a in agents.values())
+    assert all(a["address"].startswith("10.78.0.") for a in agents.values()), agents
+    assert runs, info
+    run = runs[0]
+    assert run["tests_total"] == 1 and run["tests_done"] == 0
+    assert run["front"].startswith("fe-") and run["cwd"] == str(suite)
+    running = run["running"][0]
+    assert running["test"] == "test_slow.py::test_slow" and running["agent"] in hosts
+    assert sum(a["busy"] for a in agents.values()) == 1
+    # The same for a person: one line per agent, the run and its running test.
+    assert all(("  %s  host " % host) in text for host in hosts), text
+    assert "test_slow.py::test_slow" in text and "0 of 1 tests done" in text, text
