@@ -17,16 +17,17 @@ static void s_describe_status (int64_t status, char *buf, size_t size)
         snprintf (buf, size, "exited with code %" PRId64, status);
 }
 
-//  The unit's process is gone: its locks pass on, its trail starts are taken back, and
-//  its sync-service name (the one s_authorise gave its requests) is unbound.
-static void s_release_process (mp_run_t *run, mp_unit_t *unit)
+//  The unit's process is gone: its locks pass on, its trail starts are taken back if
+//  it died (see mp_sync_owner_gone), and its sync-service name (the one s_authorise
+//  gave its requests) is unbound.
+static void s_release_process (mp_run_t *run, mp_unit_t *unit, int died)
 {
     if (!unit->pid)
         return;
     char name[MP_PEER_NAME_MAX], owner[MP_PEER_OWNER_MAX];
     mp_peer_unit_name (unit->pid, name);
     mp_peer_owner (unit->agent, name, owner);
-    mp_sync_owner_gone (run->sync, owner);
+    mp_sync_owner_gone (run->sync, owner, died);
     mp_run_unbind_owner (run, owner);
 }
 
@@ -41,7 +42,9 @@ int mp_coord_unit_off_slot (mp_coord_t *self, mp_run_t *run, mp_unit_t *unit, in
                      : mp_sched_finish (run->sched, unit->id);
     if (rc != MP_OK)
         return rc;
-    s_release_process (run, unit);
+    //  Died: lost with its host, killed, crashed, or ended before its last test.
+    s_release_process (run, unit, requeue || unit->timed_out || unit->status != 0
+                                      || unit->finished < unit->ntests);
     if (requeue) {
         //  The next attempt starts afresh.
         unit->requeued++;
@@ -59,6 +62,7 @@ static void s_unit_ended (mp_coord_t *self, mp_run_t *run, mp_unit_t *unit, int6
 {
     if (!mp_coord_unit_active (run, unit))
         return;
+    unit->status = status;
     const mp_agent_entry_t *agent = mp_agent_table_find_key (self->agents, unit->agent);
     mp_debug ("run %" PRIu64 ": unit %" PRIu64 " (%s) ended on %s:%zu, pid %" PRIu64
               ", status %" PRId64 ": %zu of %zu tests finished", run->id, unit->id,

@@ -25,6 +25,7 @@ typedef struct {
     uint64_t sent_ms;  //  when it was last sent to an agent (monotonic)
     uint64_t test_since_ms; //  when its current test began (monotonic), 0 between tests
     int timed_out;     //  killed for exceeding the run's timeout
+    int64_t status;    //  how its process ended: exit code, or minus the signal
     int reported;      //  some report of it arrived
     char **requires;   //  labels an agent needs to run it (mp_requires), owned
     size_t nrequires;

@@ -630,7 +630,7 @@ mp_sync_trail_count (const mp_sync_t *self, const char *name)
 //  ---------------------------------------------------------------------------
 
 void
-mp_sync_owner_gone (mp_sync_t *self, const char *owner)
+mp_sync_owner_gone (mp_sync_t *self, const char *owner, int died)
 {
     if (!self || !owner)
         return;
@@ -661,7 +661,8 @@ mp_sync_owner_gone (mp_sync_t *self, const char *owner)
         size_t c = s_consumer_index (trail, owner);
         if (c != S_NONE) {
             size_t n = trail->cons[c].n;
-            trail->count -= n < trail->count ? n : trail->count;
+            if (died)
+                trail->count -= n < trail->count ? n : trail->count;
             s_consumer_remove (trail, c);
         }
         size_t before = self->ntrails;

@@ -55,8 +55,10 @@ int mp_sync_trail (mp_sync_t *self, const char *name, const char *state, const c
 //  Current consumer count of a trail (0 when unknown).
 size_t mp_sync_trail_count (const mp_sync_t *self, const char *name);
 
-//  The owner's process is gone: its held locks are released (next waiters granted),
-//  its waits dropped, and its unfinished trail consumptions taken back.
-void mp_sync_owner_gone (mp_sync_t *self, const char *owner);
+//  The owner's process is gone: its held locks are released (next waiters granted)
+//  and its waits dropped. When it died (killed, crashed, or ended before finishing
+//  its unit) its unfinished trail starts are taken back too; a process that ended
+//  normally leaves every trail's count as its tests left it, as in the original.
+void mp_sync_owner_gone (mp_sync_t *self, const char *owner, int died);
 
 #endif

@@ -237,9 +237,9 @@ class FrontEnd:
         self.trace = TraceRecorder()
         self.tagging = None  # the worker of the report being replayed, for -v lines
 
-    @pytest.hookimpl(tryfirst=True)
+    @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, session, config, items):
-        # Strategies come from every collected test, before -k/-m deselect some.
+        # As in the original: strategies come from the selected tests, in order.
         self.membership, self.strategies = mpplan.group_strategies(items)
         for item in items:
             mpplan.requirements(item)  # a malformed mp_requires is a usage error now

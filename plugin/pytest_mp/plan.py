@@ -19,8 +19,10 @@ def _mark_values(mark):
 def group_strategies(items):
     """Map item nodeid -> group and group -> strategy for every collected item.
 
-    A group's strategy is the one its tests name (free when none does), wherever the
-    naming test stands. Raises pytest.UsageError naming every offending test.
+    The original's rule, in collection order: a test that names no strategy takes
+    its group's strategy so far, or fixes the group as free when it is the group's
+    first; a test naming a strategy other than the group's fixed one is an error.
+    Raises pytest.UsageError naming every offending test.
     """
     problems = []
     membership = {}
@@ -43,11 +45,12 @@ def group_strategies(items):
             continue
         membership[item.nodeid] = group
         if strategy is None:
+            named.setdefault(group, ("free", item.nodeid))
             continue
         if strategy not in STRATEGIES:
             problems.append(
-                "%s: unknown mp_group strategy %r for group %r (expected one of %s)"
-                % (item.nodeid, strategy, group, ", ".join(STRATEGIES))
+                "Unknown strategy %s (%s: mp_group %r; expected one of %s)"
+                % (strategy, item.nodeid, group, ", ".join(STRATEGIES))
             )
             continue
         if group in named and named[group][0] != strategy:

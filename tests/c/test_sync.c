@@ -312,21 +312,21 @@ test_lock_owner_gone (void)
     ASSERT_EQ (s_acquire (sync, "M", a, 5, err, sizeof err), 0);
     ASSERT_EQ (s_acquire (sync, "M", c, 6, err, sizeof err), 0);
     //  a dies: L goes to b, a's wait on M is dropped
-    mp_sync_owner_gone (sync, a);
+    mp_sync_owner_gone (sync, a, 1);
     ASSERT_STREQ (s_grants, "L a1b2c3/u2 2;");
     ASSERT_TRUE (mp_sync_lock_held_by (sync, "L", b));
     ASSERT_EQ (mp_sync_lock_release (sync, "M", d, err, sizeof err), 0);
     ASSERT_STREQ (s_grants, "L a1b2c3/u2 2;M d4e5f6/u3 6;");
     //  c dies holding M and waiting on L: M is freed without a grant, L's queue
     //  loses c, so b's release grants nobody
-    mp_sync_owner_gone (sync, c);
+    mp_sync_owner_gone (sync, c, 1);
     ASSERT_EQ (s_ngrants, 2);
     ASSERT_TRUE (!mp_sync_lock_held_by (sync, "M", c));
     ASSERT_EQ (s_acquire (sync, "M", d, 7, err, sizeof err), 1);
     ASSERT_EQ (mp_sync_lock_release (sync, "L", b, err, sizeof err), 0);
     ASSERT_EQ (s_ngrants, 2);
     //  an unknown owner is a no-op; a dead owner can come back as a new one
-    mp_sync_owner_gone (sync, "nobody");
+    mp_sync_owner_gone (sync, "nobody", 1);
     ASSERT_EQ (s_acquire (sync, "L", a, 8, err, sizeof err), 1);
     ASSERT_TRUE (mp_sync_lock_held_by (sync, "M", d));
     //  the holder of many locks with waiters on each: all granted in one go
@@ -335,13 +335,13 @@ test_lock_owner_gone (void)
     ASSERT_EQ (s_acquire (sync, "N", d, 11, err, sizeof err), 0);
     ASSERT_EQ (s_acquire (sync, "N", b, 12, err, sizeof err), 0);
     s_grants_reset ();
-    mp_sync_owner_gone (sync, a);
+    mp_sync_owner_gone (sync, a, 1);
     ASSERT_EQ (s_ngrants, 2);
     ASSERT_TRUE (mp_sync_lock_held_by (sync, "L", b));
     ASSERT_TRUE (mp_sync_lock_held_by (sync, "N", d));
     ASSERT_TRUE (strstr (s_grants, "L a1b2c3/u2 10;") != NULL);
     ASSERT_TRUE (strstr (s_grants, "N d4e5f6/u4 11;") != NULL);
-    mp_sync_owner_gone (sync, d);  //  N passes to b, M is freed
+    mp_sync_owner_gone (sync, d, 1);  //  N passes to b, M is freed
     ASSERT_EQ (s_ngrants, 3);
     ASSERT_TRUE (mp_sync_lock_held_by (sync, "N", b));
     ASSERT_TRUE (!mp_sync_lock_held_by (sync, "M", d));
@@ -413,7 +413,7 @@ test_trail_owner_gone (void)
     mp_sync_t *sync = s_new ();
     //  the only consumer dies: a new start is the first again
     ASSERT_EQ (s_trail (sync, "db", "start", "a"), 1);
-    mp_sync_owner_gone (sync, "a");
+    mp_sync_owner_gone (sync, "a", 1);
     ASSERT_EQ (mp_sync_trail_count (sync, "db"), 0);
     ASSERT_EQ (s_trail (sync, "db", "start", "b"), 1);
     //  another consumer dies with two starts: only its own are taken back
@@ -421,7 +421,7 @@ test_trail_owner_gone (void)
     ASSERT_EQ (s_trail (sync, "db", "start", "c"), 0);
     ASSERT_EQ (s_trail (sync, "other", "start", "c"), 1);
     ASSERT_EQ (mp_sync_trail_count (sync, "db"), 3);
-    mp_sync_owner_gone (sync, "c");
+    mp_sync_owner_gone (sync, "c", 1);
     ASSERT_EQ (mp_sync_trail_count (sync, "db"), 1);
     ASSERT_EQ (mp_sync_trail_count (sync, "other"), 0);
     ASSERT_EQ (s_trail (sync, "db", "finish", "b"), 1);
@@ -429,9 +429,24 @@ test_trail_owner_gone (void)
     ASSERT_EQ (s_trail (sync, "db", "start", "a"), 1);
     ASSERT_EQ (s_trail (sync, "db", "start", "b"), 0);
     ASSERT_EQ (s_trail (sync, "db", "finish", "b"), 0);
-    mp_sync_owner_gone (sync, "b");
+    mp_sync_owner_gone (sync, "b", 1);
     ASSERT_EQ (mp_sync_trail_count (sync, "db"), 1);
     ASSERT_EQ (s_trail (sync, "db", "finish", "a"), 1);
+    mp_sync_destroy (&sync);
+}
+
+static void
+test_trail_kept_after_a_normal_end (void)
+{
+    mp_sync_t *sync = s_new ();
+    //  a process that finished its unit leaves its starts counted: a later start is
+    //  not the first (the original's rule); its locks are released all the same
+    ASSERT_EQ (s_trail (sync, "db", "start", "a"), 1);
+    mp_sync_owner_gone (sync, "a", 0);
+    ASSERT_EQ (mp_sync_trail_count (sync, "db"), 1);
+    ASSERT_EQ (s_trail (sync, "db", "start", "b"), 0);
+    ASSERT_EQ (s_trail (sync, "db", "finish", "c"), 0);
+    ASSERT_EQ (s_trail (sync, "db", "finish", "d"), 1);
     mp_sync_destroy (&sync);
 }
 
@@ -445,9 +460,9 @@ test_trail_finish_from_other_owner (void)
     ASSERT_EQ (s_trail (sync, "db", "finish", "x"), 0);
     ASSERT_EQ (mp_sync_trail_count (sync, "db"), 1);
     //  a's record is untouched by x's finish; taking it back clamps at zero
-    mp_sync_owner_gone (sync, "a");
+    mp_sync_owner_gone (sync, "a", 1);
     ASSERT_EQ (mp_sync_trail_count (sync, "db"), 0);
-    mp_sync_owner_gone (sync, "b");
+    mp_sync_owner_gone (sync, "b", 1);
     ASSERT_EQ (mp_sync_trail_count (sync, "db"), 0);
     ASSERT_EQ (s_trail (sync, "db", "start", "c"), 1);
     ASSERT_EQ (s_trail (sync, "db", "start", "d"), 0);
@@ -455,7 +470,7 @@ test_trail_finish_from_other_owner (void)
     ASSERT_EQ (s_trail (sync, "db", "finish", "y"), 1);
     //  count back at 0 forgets stale records: c's death changes nothing later
     ASSERT_EQ (s_trail (sync, "db", "start", "e"), 1);
-    mp_sync_owner_gone (sync, "c");
+    mp_sync_owner_gone (sync, "c", 1);
     ASSERT_EQ (mp_sync_trail_count (sync, "db"), 1);
     //  e finishes once more than it started: its record is gone, so its death
     //  takes nothing from the others
@@ -464,7 +479,7 @@ test_trail_finish_from_other_owner (void)
     ASSERT_EQ (s_trail (sync, "db", "finish", "e"), 0);
     ASSERT_EQ (s_trail (sync, "db", "finish", "e"), 0);
     ASSERT_EQ (mp_sync_trail_count (sync, "db"), 1);
-    mp_sync_owner_gone (sync, "e");
+    mp_sync_owner_gone (sync, "e", 1);
     ASSERT_EQ (mp_sync_trail_count (sync, "db"), 1);
     mp_sync_destroy (&sync);
 }
@@ -489,6 +504,7 @@ static const mp_test_t tests[] = {
     MP_TEST (test_trail_truth_table),
     MP_TEST (test_trail_ten_owners),
     MP_TEST (test_trail_owner_gone),
+    MP_TEST (test_trail_kept_after_a_normal_end),
     MP_TEST (test_trail_finish_from_other_owner),
     MP_TEST (test_no_callback),
     { NULL, NULL },

@@ -25,7 +25,7 @@ GROUP_FORMS = """
         def test_cls_b(self):
             time.sleep(0.1)
 
-    @pytest.mark.mp_group("Late")
+    @pytest.mark.mp_group("Late", "serial")
     def test_late_a():
         time.sleep(0.1)
 
@@ -33,7 +33,7 @@ GROUP_FORMS = """
     def test_late_b():
         time.sleep(0.1)
 
-    @pytest.mark.mp_group("Late", "serial")
+    @pytest.mark.mp_group("Late")
     def test_late_c():
         time.sleep(0.1)
 
@@ -51,7 +51,7 @@ def test_keyword_class_and_inherited_group_forms(suite):
     groups = {prefix: result.select(prefix) for prefix in ("test_kw_", "test_cls_", "test_late_")}
     assert [len(g) for g in groups.values()] == [2, 2, 3], result.log
     for prefix, group in groups.items():
-        #  serial (named by keywords, on the class, or only by a later test): one process.
+        #  serial (named by keywords, on the class, or by the group's first test): one process.
         assert len(result.pids(group)) == 1, "%s* did not share a process: %r" % (prefix, group)
     group_pids = [result.pids(g) for g in groups.values()]
     free_pids = result.pids(result.select("test_free"))

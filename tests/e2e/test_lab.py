@@ -224,3 +224,43 @@ def test_status_lists_the_agents_and_the_running_run(tmp_path, hosts):
     # The same for a person: one line per agent, the run and its running test.
     assert all(("  %s  host " % host) in text for host in hosts), text
     assert "test_slow.py::test_slow" in text and "0 of 1 tests done" in text, text
+
+
+def test_remote_agents_join_a_pytest_that_listens_with_the_users_key(tmp_path, hosts):
+    import subprocess
+    import sys
+    import time
+
+    from netns import BIN, PORT
+
+    suite = checkout(tmp_path / "suite")
+    key = tmp_path / "key"
+    subprocess.run([str(BIN / "mp-coord"), "--gen-key", str(key)], check=True,
+                   capture_output=True)
+    endpoint = "tcp://%s:%d" % (COORD_IP, PORT + 1)
+    env = dict(os.environ, MP_E2E_RECORD_FILE=str(tmp_path / "records.jsonl"))
+    env.pop("PYTEST_ADDOPTS", None)
+    # --np 0: no agent of its own; the two remote ones run everything.
+    front = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--mp", "--np", "0",
+         "--mp-listen", endpoint, "--mp-key-file=%s" % key, "--mp-min-agents", "2"],
+        cwd=suite, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    agents = []
+    try:
+        time.sleep(0.5)
+        for host in hosts[:2]:
+            agents.append(subprocess.Popen(
+                ["ip", "netns", "exec", host, str(BIN / "mp-agent"), "--connect", endpoint,
+                 "--np", "2", "--key-file", str(key), "--workdir", str(suite),
+                 "--python", sys.executable, "--name", host], env=env,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        out, _ = front.communicate(timeout=120)
+    finally:
+        front.kill()
+        for agent in agents:
+            agent.terminate()
+            agent.wait(10)
+    assert front.returncode == 0, out
+    assert "16 passed" in out, out
+    ran = {r["agent"] for r in read_records(tmp_path / "records.jsonl") if r["kind"] == "where"}
+    assert ran and ran <= set(hosts[:2]), ran

@@ -178,3 +178,44 @@ def test_board_behaves_as_a_dict(suite):
     result = suite.run(np=2)
     assert result.returncode == 0, result.log
     assert result.summary_count("passed") == 1, result.log
+
+
+def test_starts_left_unfinished_by_processes_that_ended_normally_stay_counted(suite):
+    # The original's rule: only the very first start of the run is the first, although
+    # every test starts the trail in a process of its own and none finishes it.
+    suite.write("test_starts.py", """
+        import pytest
+
+        @pytest.mark.parametrize("i", range(20))
+        def test_start(i, mp_trail, e2e_record):
+            with mp_trail("once", "start") as first:
+                e2e_record("first", value=bool(first))
+    """)
+    result = suite.run(np=4)
+    assert result.returncode == 0, result.log
+    firsts = [r["value"] for r in result.of_kind("first")]
+    assert len(firsts) == 20 and firsts.count(True) == 1, firsts
+    assert len(result.pids(result.of_kind("first"))) == 20
+
+
+def test_a_process_that_dies_gives_back_its_trail_start(suite):
+    suite.write("test_dies.py", """
+        import os
+
+        import pytest
+
+        @pytest.mark.mp_group("G", "serial")
+        def test_dies(mp_trail, e2e_record):
+            with mp_trail("res", "start") as first:
+                e2e_record("first", value=bool(first))
+            os._exit(3)
+
+        @pytest.mark.mp_group("After", "serial")
+        def test_after(mp_trail, e2e_record, mp_message_board):
+            with mp_trail("res", "start") as first:
+                e2e_record("first", value=bool(first))
+    """)
+    # One process at a time: the second unit starts after the first one died.
+    result = suite.run(np=1)
+    firsts = {r["nodeid"].split("::")[-1]: r["value"] for r in result.of_kind("first")}
+    assert firsts == {"test_dies": True, "test_after": True}, result.log

@@ -19,8 +19,8 @@ def mark(*args, **kwargs):
     return pytest.mark.mp_group(*args, **kwargs).mark
 
 
-def test_strategy_named_later_in_the_file_is_inherited_by_earlier_tests():
-    items = [FakeItem("t::a", mark("G")), FakeItem("t::b", mark(group="G", strategy="serial"))]
+def test_strategy_named_first_is_inherited_by_later_tests():
+    items = [FakeItem("t::a", mark(group="G", strategy="serial")), FakeItem("t::b", mark("G"))]
     membership, strategies = group_strategies(items)
     assert membership == {"t::a": "G", "t::b": "G"}
     assert strategies == {"G": "serial"}
@@ -60,6 +60,17 @@ def test_a_group_given_two_strategies_names_both_tests():
     assert "t::a" in text and "t::b" in text and "'free'" in text
 
 
+def test_a_test_naming_no_strategy_fixes_its_group_as_free_when_it_comes_first():
+    # The original's order: a later test naming serial conflicts with that.
+    items = [FakeItem("t::a", mark("G")), FakeItem("t::b", mark("G", "serial"))]
+    with pytest.raises(pytest.UsageError) as info:
+        group_strategies(items)
+    assert "G already has specified strategy free." in str(info.value)
+    # Named first, the later unnamed tests take the group's strategy.
+    items = [FakeItem("t::a", mark("G", "serial")), FakeItem("t::b", mark("G"))]
+    assert group_strategies(items) == ({"t::a": "G", "t::b": "G"}, {"G": "serial"})
+
+
 def test_unknown_strategy_and_two_marks_are_errors_naming_test_and_values():
     items = [
         FakeItem("t::a", mark("G", "sideways")),
@@ -68,7 +79,7 @@ def test_unknown_strategy_and_two_marks_are_errors_naming_test_and_values():
     with pytest.raises(pytest.UsageError) as info:
         group_strategies(items)
     text = str(info.value)
-    assert "t::a" in text and "'sideways'" in text
+    assert "Unknown strategy sideways" in text and "t::a" in text
     assert "Detected too many mp_group values for b" in text
     assert "t::b" in text and "2 mp_group marks" in text
 
