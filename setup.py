@@ -16,6 +16,7 @@ Environment:
 import os
 import shutil
 import subprocess
+import sys
 
 from setuptools import Command, setup
 from setuptools.command.build import build
@@ -71,7 +72,7 @@ class build_native(Command):
         build_dir = self.cmake_build_dir
         if not os.path.exists(os.path.join(build_dir, "CMakeCache.txt")):
             self._cmake("-S", ROOT, "-B", build_dir, "-DCMAKE_BUILD_TYPE=RelWithDebInfo",
-                        "-DMP_BUILD_TESTS=OFF")
+                        "-DMP_BUILD_TESTS=OFF", "-DMP_DEFAULT_PYTHON=%s" % sys.executable)
         self._cmake("--build", build_dir, "-j%d" % (os.cpu_count() or 1),
                     "--target", "mp-coord", "mp-agent", "mpclient")
         stage = os.path.join(build_dir, "pip-stage")

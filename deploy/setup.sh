@@ -28,7 +28,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 build=${BUILD_DIR:-build}
-[ -f "$build/CMakeCache.txt" ] || cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+[ -f "$build/CMakeCache.txt" ] || cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DMP_DEFAULT_PYTHON="$PWD/.venv/bin/python" >/dev/null
 cmake --build "$build" -j"$(nproc)" >/dev/null
 
 # Debian's interpreter, so that Debian's pytest is in the venv (the first python3 on
