@@ -3,6 +3,7 @@ coordinator, workers cannot speak for others, and a unit whose test a host did n
 collect reports each of its tests once, in order."""
 
 import os
+import socket
 import signal
 import subprocess
 import sys
@@ -65,7 +66,7 @@ def test_a_worker_cannot_speak_for_the_agent_or_name_other_pids(suite):
             def test_pretends(e2e_record):
                 client = plugin._worker["client"]
                 run = plugin._worker["run"]
-                client.send("HELLO", name="local", slots=4096, host="evil")
+                client.send("HELLO", name="local", slots=4096, host="evil", labels=[])
                 # Announced already: a second announcement, for another pid, is refused.
                 client.send("UNIT_STARTED", run=run, unit=1, pid=%d)
                 client.send("ZYGOTE_EXIT", run=run, status=9)
@@ -88,7 +89,7 @@ def test_a_worker_cannot_speak_for_the_agent_or_name_other_pids(suite):
         victim.wait()
 
 
-def test_a_test_the_host_did_not_collect_errs_alone_and_its_unit_goes_on(suite):
+def test_a_host_that_did_not_collect_a_planned_test_is_left_out_naming_it(suite):
     suite.conftest("""
         def pytest_collection_modifyitems(config, items):
             # Only the worker misses a test, as a host with another checkout would.
@@ -105,21 +106,15 @@ def test_a_test_the_host_did_not_collect_errs_alone_and_its_unit_goes_on(suite):
         @pytest.mark.mp_group("G")
         def test_b():
             pass
-
-        @pytest.mark.mp_group("G")
-        def test_c():
-            pass
     """)
     result = suite.run(np=2, junit=True)
-    assert result.returncode == 1, result.log
-    junit = result.junit
-    assert sorted(junit) == ["test_a", "test_b", "test_c"], result.log
-    #  An error at setup, as pytest reports a test whose set-up failed.
-    assert [junit[n].outcome for n in ("test_a", "test_b", "test_c")] == [
-        "passed", "error", "passed"], junit
-    assert "did not collect" in junit["test_b"].text
-    assert result.summary_count("passed") == 2 and result.summary_count("error") == 1
-    assert result.started == ["test_a", "test_c"]
+    # Its only agent is left out: no test starts, and the run fails saying why.
+    assert result.returncode == 2, result.log
+    assert result.started == []
+    assert "agent local (host %s) is left out of the run" % socket.gethostname() in \
+        result.output, result.log
+    assert "tests not collected here: test_group.py::test_b" in result.output, result.log
+    assert "no agent is left for the run" in result.output, result.log
 
 
 def test_when_the_coordinator_dies_workers_stop_the_front_end_fails_and_agents_rejoin(
