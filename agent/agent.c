@@ -226,6 +226,7 @@ static int s_on_tick (zloop_t *loop, int timer_id, void *arg)
         self->coord = s_connect_coord (&self->config, err, sizeof err);
         if (!self->coord || zloop_reader (self->loop, self->coord, s_on_coord, self) != 0) {
             mp_error ("cannot reconnect: %s", self->coord ? "reactor refused" : err);
+            self->failed = 1; //  a failure: a supervisor restarts it
             return -1;
         }
         self->hello_backoff_ms = MP_HELLO_RETRY_MS;
@@ -361,5 +362,5 @@ int mp_agentd_run (mp_agentd_t *self)
     s_send_hello (self);
     zloop_start (self->loop);
     mp_info ("stopping");
-    return MP_OK;
+    return self->failed ? MP_EIO : MP_OK;
 }

@@ -50,6 +50,7 @@ struct mp_agentd_t {
     zlistx_t *runs;   //  of mp_agent_run_t
     zlistx_t *procs;  //  of mp_agent_proc_t: unit processes by pid
     uint64_t dropped;
+    int failed;          //  it stops because it cannot go on (not asked to)
     mp_sender_t sender;  //  its session and sequence on the wire
     mp_replay_t *replay; //  the coordinator's and local peers' sessions seen
 };
