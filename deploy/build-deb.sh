@@ -8,22 +8,8 @@ out=$(realpath -m "${DEB_OUT:-build-deb}")
 
 needed=(dpkg-dev debhelper dh-python python3-all python3-setuptools cmake pkg-config
         libzmq3-dev libczmq-dev libmsgpack-dev libssl-dev)
-missing=()
-for p in "${needed[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    if [ "$(id -u)" -eq 0 ]; then
-        echo "deb: installing ${missing[*]}"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update -q
-        apt-get install -y -q --no-install-recommends "${missing[@]}"
-    else
-        echo "deb: missing Debian packages; run:" >&2
-        echo "  sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
-        exit 1
-    fi
-fi
+. deploy/debian-packages.sh
+ensure_debian_packages deb "${needed[@]}"
 
 version=$(tr -d ' \t\r\n' < VERSION)
 # Debian sorts a pre-release before its release only when marked with ~: 1.2rc1 -> 1.2~rc1.

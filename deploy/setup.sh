@@ -10,22 +10,8 @@ cd "$(dirname "$0")/.."
 packages=(build-essential cmake pkg-config libzmq3-dev libczmq-dev libmsgpack-dev libssl-dev
           python3 python3-pytest python3-pytest-xdist python3-venv iproute2 valgrind python3-yaml
           python3-wheel)
-missing=()
-for p in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    if [ "$(id -u)" -eq 0 ]; then
-        echo "setup: installing ${missing[*]}"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update -q
-        apt-get install -y -q --no-install-recommends "${missing[@]}"
-    else
-        echo "setup: missing Debian packages; run:" >&2
-        echo "  sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
-        exit 1
-    fi
-fi
+. deploy/debian-packages.sh
+ensure_debian_packages setup "${packages[@]}"
 
 build=${BUILD_DIR:-build}
 [ -f "$build/CMakeCache.txt" ] || cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
