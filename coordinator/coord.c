@@ -298,7 +298,8 @@ static int s_authorise (mp_coord_t *self, mp_request_t *req, char *err, size_t e
         mp_peer_owner (req->agent->key, mp_msg_from (msg), req->owner);
     if (scope != MP_SCOPE_NONE) {
         req->run = mp_coord_find_run (self, mp_msg_run (msg));
-        if (!req->run || (req->run->state == MP_RUN_DONE && type != MP_MSG_POLL)) {
+        if (!req->run || (req->run->state == MP_RUN_DONE && type != MP_MSG_POLL
+                          && type != MP_MSG_CANCEL)) {
             mp_set_error (err, errlen, "no active run %" PRIu64, mp_msg_run (msg));
             //  Late news of an ended run (units killed at cancel) needs no answer.
             return type == MP_MSG_UNIT_EXIT || type == MP_MSG_UNIT_STARTED

@@ -101,6 +101,11 @@ void mp_coord_on_plan_end (mp_coord_t *self, mp_request_t *req)
 void mp_coord_on_cancel (mp_coord_t *self, mp_request_t *req)
 {
     mp_run_t *run = req->run;
+    if (run->state == MP_RUN_DONE) {
+        //  It ended meanwhile (its front end saw the stop only while replaying).
+        mp_coord_reply_ok (self, req, 0);
+        return;
+    }
     size_t dropped = mp_sched_cancel (run->sched);
     run->cancelled = 1;
     mp_info ("run %" PRIu64 " cancelled: %zu queued units dropped", run->id, dropped);

@@ -17,7 +17,7 @@ import warnings
 import pytest
 
 from . import checkout as mpcheckout
-from . import payload, wire
+from . import junit_relay, payload, wire
 from . import plan as mpplan
 from .plugin import key_file_given
 from .trace import TraceRecorder
@@ -235,6 +235,11 @@ class FrontEnd:
         self.unit_pids = set()  # unit processes seen, for their fork slices
         self.output = {}  # worker -> uncaptured output (-s) waiting for its line's end
         self.trace = TraceRecorder()
+        self.junit_nodes = {}  # id() of the junit writer's entry -> its nodeid
+        # Replay in collection order (when the run may stop early): tests whose end is
+        # known, waiting for those before them.
+        self.in_order = False
+        self.order, self.next_in_order, self.ready = [], 0, set()
         self.tagging = None  # the worker of the report being replayed, for -v lines
 
     @pytest.hookimpl(trylast=True)
@@ -259,6 +264,9 @@ class FrontEnd:
         units = mpplan.build_units(session.items, self.membership, self.strategies)
         self.units = {unit.id: unit for unit in units}
         self.items = {item.nodeid: item for item in session.items}
+        self.order = list(self.items)
+        option = self.config.option
+        self.in_order = bool(getattr(option, "maxfail", 0) or getattr(option, "stepwise", False))
         coord = self.config.getoption("mp_coord")
         daemons = None
         try:
@@ -452,6 +460,7 @@ class FrontEnd:
         self.trace.instant(notice, time.time())
 
     def event_done(self, nodeid, unit_id, data):
+        self._drain(everything=True)
         for worker in list(self.output):
             self._write_output(worker, self.output.pop(worker))
         self.done = True
@@ -468,9 +477,32 @@ class FrontEnd:
                 word = "[%s] %s" % (self.tagging, word)
             outcome.force_result((category, letter, word))
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session):
+        """Reports arrived as tests finished; the summaries (FAILURES, PASSES, the short
+        test summary) and the junit file list them in collection order, as a plain
+        run does. Runs before the terminal reporter and the junit writer finish."""
+        position = {nodeid: i for i, nodeid in enumerate(self.items)}
+        last = len(position)
+
+        def where(nodeid):
+            return position.get(nodeid, last)
+
+        reporter = self.config.pluginmanager.getplugin("terminalreporter")
+        for reports in getattr(reporter, "stats", {}).values():
+            reports.sort(key=lambda report: where(getattr(report, "nodeid", None)))
+        key = junit_relay.xml_key(self.config)
+        xml = self.config.stash.get(key, None) if key is not None else None
+        ordered = getattr(xml, "node_reporters_ordered", None)
+        if isinstance(ordered, list):
+            ordered.sort(key=lambda node: where(self.junit_nodes.get(id(node))))
+
     def pytest_terminal_summary(self, terminalreporter):
+        lines = self.trace.busy_lines()
+        if not (lines or self.retries or self.notices or self.config.getoption("mp_trace")):
+            return
         terminalreporter.section("pytest-mp")
-        for line in self.trace.busy_lines():
+        for line in lines:
             terminalreporter.write_line(line)
         for nodeid, whys in self.retries.items():
             for why in whys:
@@ -487,6 +519,32 @@ class FrontEnd:
                                             % (path, error.strerror), red=True)
 
     def _flush(self, nodeid):
+        """nodeid's end is known: its events are replayed now, as tests finish; or,
+        when the run may stop early (-x, --maxfail, --sw), once every test before it
+        in collection order was, so that exactly the tests a plain run reports before
+        it stops are reported."""
+        if not self.in_order:
+            self._replay(nodeid)
+            return
+        self.ready.add(nodeid)
+        self._drain(everything=False)
+
+    def _drain(self, everything):
+        """Replays ready tests in collection order, up to the first not ready (past
+        every one when everything is set: the run is over)."""
+        while self.next_in_order < len(self.order):
+            nodeid = self.order[self.next_in_order]
+            if nodeid in self.ready:
+                self.ready.discard(nodeid)
+                self._replay(nodeid)
+            elif not everything:
+                return
+            self.next_in_order += 1
+        for nodeid in sorted(self.ready):  # tests outside the plan: none, normally
+            self.ready.discard(nodeid)
+            self._replay(nodeid)
+
+    def _replay(self, nodeid):
         hook = self.config.hook
         calls = self.pending.pop(nodeid, [])
         session = self.session
@@ -498,12 +556,21 @@ class FrontEnd:
         if not calls or calls[0][0] != "logstart":
             calls.insert(0, ("logstart", location))
         reports = [value for what, value in calls if what == "logreport"]
+        key = junit_relay.xml_key(self.config)
+        xml = self.config.stash.get(key, None) if key is not None else None
+        if xml is not None:
+            # The junit writer's entry for this test (made now, or by the first report):
+            # which test it is, for putting the entries in collection order at the end.
+            self.junit_nodes[id(xml.node_reporter(nodeid))] = nodeid
         for what, value in calls:
             if what == "logstart":
                 location = value
                 hook.pytest_runtest_logstart(nodeid=nodeid, location=value)
             else:
                 self._mark_where(nodeid, value)
+                if hasattr(value, "mp_xml_attrs"):
+                    junit_relay.apply(self.config, nodeid, value.mp_xml_attrs,
+                                      [tuple(p) for p in value.mp_suite_props])
                 self.tagging = getattr(value, "mp_worker", None)
                 try:
                     hook.pytest_runtest_logreport(report=value)
@@ -577,8 +644,9 @@ class FrontEnd:
     def _fail_unreported(self, message):
         """Every planned test whose end was not reported fails with message."""
         for nodeid in self.items:
-            if nodeid not in self.finished:
+            if nodeid not in self.finished and nodeid not in self.ready:
                 self._fail(nodeid, message)
+        self._drain(everything=True)
 
     def _replay_crash(self, nodeid, unit_id, why):
         """The unit's process ended inside nodeid: that test fails, naming how, and

@@ -16,7 +16,7 @@ import traceback
 import pytest
 
 from . import checkout as mpcheckout
-from . import payload, wire
+from . import junit_relay, payload, wire
 from .wire import Client
 
 REPORT_TIMEOUT_MS = 300000
@@ -53,7 +53,10 @@ class Zygote:
         self.reporting = False
         self.deselected = []
         self.collect_errors = []
-        # The front end alone writes results and talks to the user.
+        # The front end alone writes results and talks to the user; what tests give
+        # the junit writer is recorded in unit processes and carried to it.
+        self.junit = bool(config.option.xmlpath)
+        self.junit_recorder = None
         config.option.xmlpath = None
         config.option.usepdb = False
 
@@ -251,6 +254,9 @@ class Zygote:
         # Before any REPORT, on the same connection (so it arrives first): the agent
         # learns the pid it must reap and may kill, the coordinator whose unit it runs.
         client.send("UNIT_STARTED", run=self.run, unit=self.unit, pid=os.getpid())
+        if self.junit:
+            self.junit_recorder = junit_relay.install(self.config,
+                                                      self.config.getini("junit_family"))
         self.state["client"] = client
         self.state["run"] = self.run
         self.reporting = True
@@ -308,6 +314,9 @@ class Zygote:
         if self.reporting:
             report.mp_worker, report.mp_host, report.mp_pid = (
                 self.worker, self.host, os.getpid())
+            if self.junit_recorder is not None and report.when == "teardown":
+                report.mp_xml_attrs, report.mp_suite_props = self.junit_recorder.take(
+                    report.nodeid)
             data = self.config.hook.pytest_report_to_serializable(
                 config=self.config, report=report
             )

@@ -155,3 +155,57 @@ def test_continue_on_collection_errors_runs_what_collected(suite):
     assert mp.summary_count("passed") == plain.summary_count("passed") == 5, mp.log
     assert mp.summary_count("error") == plain.summary_count("error") == 1, mp.log
     assert junit_cases(mp._junit_path) == junit_cases(plain._junit_path)
+
+
+def test_summaries_and_junit_list_tests_in_collection_order(suite):
+    # Later tests finish first; the reports still come in the order a plain run has.
+    suite.write("test_order.py", """
+        import time
+        import pytest
+
+        @pytest.mark.parametrize("delay", [0.9, 0.1, 0.5, 0.0])
+        def test_f(delay):
+            time.sleep(delay)
+            assert 0
+
+        @pytest.mark.parametrize("delay", [0.6, 0.0])
+        def test_p(delay):
+            time.sleep(delay)
+    """)
+    plain = suite.run_plain("-rA", junit=True)
+    mp = suite.run("-rA", np=4, junit=True)
+
+    def ordered(result):
+        lines = [line for line in result.stdout.splitlines()
+                 if line.startswith(("FAILED ", "PASSED ", "___"))]
+        names = [case.get("name") for case in ET.parse(result._junit_path).iter("testcase")]
+        return lines, names
+
+    assert mp.returncode == plain.returncode == 1, mp.log
+    assert ordered(mp) == ordered(plain), (plain.stdout, mp.stdout)
+
+
+def test_stopping_early_reports_exactly_the_tests_a_plain_run_reports(suite):
+    # The test after the failing one finishes first; as in a plain run it is not
+    # reported, and neither is anything after it.
+    suite.write("test_stop_order.py", """
+        import time
+
+        def test_a():
+            time.sleep(0.8)
+
+        def test_b():
+            time.sleep(0.5)
+            assert 0
+
+        def test_c():
+            pass
+
+        def test_d():
+            pass
+    """)
+    plain = suite.run_plain("-x", "-v", junit=True)
+    mp = suite.run("-x", "-v", np=4, junit=True)
+    assert mp.returncode == plain.returncode == 1, mp.log
+    assert normalised(mp.stdout) == normalised(plain.stdout), (plain.stdout, mp.stdout)
+    assert junit_cases(mp._junit_path) == junit_cases(plain._junit_path)
