@@ -3,8 +3,8 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 NP ?= 4
 
-.PHONY: setup demo test test-c test-python test-asan-daemons test-valgrind test-chaos bench chaos \
-        fuzz fuzz-slice clean deb test-install
+.PHONY: setup demo test test-c test-python conformance test-asan-daemons test-valgrind test-chaos bench chaos \
+        fuzz fuzz-slice clean deb test-install test-deploy
 
 setup:
 	@BUILD_DIR=$(BUILD) ./deploy/setup.sh
@@ -20,17 +20,25 @@ test-c: setup $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j$$(nproc) >/dev/null
 	cd $(ASAN_BUILD) && ctest --output-on-failure
 
-# Plugin and end-to-end tests against the installed daemons.
+# Plugin and end-to-end tests against the installed daemons, the differential
+# conformance matrix (plain pytest as the oracle) included.
 test-python: setup
 	.venv/bin/pytest -p no:cacheprovider tests/python tests/e2e -q
 
+# The conformance matrix alone, with a line per case.
+conformance: setup
+	.venv/bin/pytest -p no:cacheprovider tests/e2e/test_conformance_matrix.py -v
+
 # The end-to-end tests again with the daemons built under ASan+UBSan: any report fails.
+# The conformance matrix, which exercises the plugin rather than the daemons, runs once
+# (in test-python).
 test-asan-daemons: test-c
 	rm -rf $(ASAN_BUILD)/asan-logs && mkdir -p $(ASAN_BUILD)/asan-logs
 	MP_BIN_DIR=$(CURDIR)/$(ASAN_BUILD) \
 	ASAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_BUILD)/asan-logs/report:detect_leaks=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:log_path=$(CURDIR)/$(ASAN_BUILD)/asan-logs/report \
-	.venv/bin/pytest -p no:cacheprovider tests/e2e -q
+	.venv/bin/pytest -p no:cacheprovider tests/e2e -q \
+	    --ignore=tests/e2e/test_conformance_matrix.py
 	@if ls $(ASAN_BUILD)/asan-logs/report* >/dev/null 2>&1; then \
 	    cat $(ASAN_BUILD)/asan-logs/report*; echo "sanitizer reports from the daemons"; exit 1; fi
 
