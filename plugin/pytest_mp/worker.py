@@ -286,13 +286,17 @@ class Zygote:
         self.pytest_runtest_logreport(report)
         self.pytest_runtest_logfinish(nodeid, location)
 
-    def _send(self, kind, nodeid, data):
-        # Each report is stored on the coordinator before the test goes on: a process
-        # that dies the next moment loses nothing it reported.
-        self.state["client"].request(
-            "REPORT", run=self.run, unit=self.unit, kind=kind, test=nodeid,
-            data=payload.dumps(data), timeout=REPORT_TIMEOUT_MS,
-        )
+    def _send(self, kind, nodeid, data, wait=True):
+        # A report waited for is stored on the coordinator before the test goes on: a
+        # process that dies the next moment loses nothing it reported. One not waited
+        # for is followed at once by one that is (on the same connection, so in order):
+        # a test's start by its setup report, its teardown report by its end.
+        fields = dict(run=self.run, unit=self.unit, kind=kind, test=nodeid,
+                      data=payload.dumps(data))
+        if wait:
+            self.state["client"].request("REPORT", timeout=REPORT_TIMEOUT_MS, **fields)
+        else:
+            self.state["client"].send("REPORT", **fields)
 
     def pytest_runtest_logstart(self, nodeid, location):
         if self.reporting:
@@ -300,7 +304,7 @@ class Zygote:
                 "location": location, "worker": self.worker, "host": self.host,
                 "pid": os.getpid(), "time": time.time(),
                 "forked_at": self.forked_at, "started_at": self.started_at,
-            })
+            }, wait=False)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -320,7 +324,7 @@ class Zygote:
             data = self.config.hook.pytest_report_to_serializable(
                 config=self.config, report=report
             )
-            self._send("logreport", report.nodeid, data)
+            self._send("logreport", report.nodeid, data, wait=report.when != "teardown")
 
     def pytest_runtest_logfinish(self, nodeid, location):
         if self.reporting:
