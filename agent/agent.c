@@ -319,7 +319,7 @@ void mp_agentd_destroy (mp_agentd_t **self_p)
     mp_agentd_t *self = *self_p;
     if (self->runs) {
         //  Zygotes told to leave get a moment to finish their sessions; the rest go now.
-        mp_agentd_wait_zygotes (self, mp_clock_mono_ms () + 2000);
+        mp_agentd_wait_zygotes (self, mp_clock_mono_ms () + 4000);
         for (mp_agent_run_t *run = (mp_agent_run_t *) zlistx_first (self->runs); run;
              run = (mp_agent_run_t *) zlistx_next (self->runs)) {
             mp_agentd_kill_run (self, run);

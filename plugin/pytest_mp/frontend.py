@@ -107,7 +107,7 @@ class Daemons:
         for _, proc in reversed(self.procs):
             if proc.poll() is None:
                 proc.terminate()
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 8  # the agent gives zygotes 4 s to finish
         for _, proc in reversed(self.procs):
             try:
                 proc.wait(max(0.1, deadline - time.monotonic()))

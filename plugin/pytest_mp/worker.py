@@ -20,6 +20,8 @@ from . import junit_relay, payload, wire
 from .wire import Client
 
 REPORT_TIMEOUT_MS = 300000
+# Unit processes forked ahead, waiting for their units.
+SPARES = 2
 # What a unit process writes uncaptured (-s) travels in pieces of at most this much.
 OUTPUT_CHUNK = 16384
 
@@ -49,6 +51,7 @@ class Zygote:
         # and forwards (OUTPUT), so that it reaches the user's terminal live.
         self.forward_output = config.getoption("capture", "fd") == "no"
         self.outputs = {}  # in the zygote: pipe fd -> [pid, decoder, worker, unit]
+        self.spares = []  # in the zygote: (pid, assignment pipe) of each spare
         self.zygote_pid = os.getpid()
         self.reporting = False
         self.deselected = []
@@ -115,36 +118,38 @@ class Zygote:
 
     def _serve(self, session, client, items):
         """Forks a unit process per UNIT until the agent relays the run's RUN_END."""
-        children = {}  # pidfd -> (pid, unit); unit 0 for the spare
-        spare = None  # (pid, pipe to send it its unit)
+        children = {}  # pidfd -> (pid, unit); unit 0 for a spare
+        spares = self.spares = []  # (pid, pipe to send it its unit), oldest first
         while True:
-            if spare is None:
-                # A spare is forked and connected ahead of time, while other units run:
-                # a unit then starts without waiting for fork and set-up.
-                spare = self._fork_spare(client, items, children)
+            while len(spares) < SPARES:
+                # Spares are forked and connected ahead of time, while other units run:
+                # a unit, or several arriving together, start without waiting for fork
+                # and set-up.
+                spares.append(self._fork_spare(client, items, children))
             fds = list(children) + list(self.outputs)
             ready = client.wait(fds, 1000)
             if ready == 1:
                 got = client.recv(0)
                 kind, msg = got if got else (None, None)
                 if kind == "RUN_END" and msg.run == self.run:
-                    # The spare reads nothing and exits 0; units still running (a
+                    # Spares read nothing and exit 0; units still running (a
                     # cancelled run's) die with this process (their PDEATHSIG).
-                    if spare is not None:
-                        os.close(spare[1])
+                    for _, pipe in spares:
+                        os.close(pipe)
                     return
                 if kind == "UNIT":
                     while True:
-                        pid, pipe = spare
-                        spare = None
+                        if not spares:
+                            spares.append(self._fork_spare(client, items, children))
+                        pid, pipe = spares.pop(0)
                         try:
                             with os.fdopen(pipe, "w") as assignment:
                                 json.dump([msg.unit, msg.tests, msg.slot], assignment)
                             break
                         except OSError:
                             # The spare died waiting (its end is reaped as a spare's):
-                            # the unit goes to a new one.
-                            spare = self._fork_spare(client, items, children)
+                            # the unit goes to another.
+                            pass
                     for fd, (child, _) in children.items():
                         if child == pid:
                             children[fd] = (pid, msg.unit)
@@ -165,9 +170,10 @@ class Zygote:
                 if unit:
                     client.send("UNIT_EXIT", run=self.run, unit=unit, pid=pid,
                                 status=_wait_status(status))
-                elif spare is not None and spare[0] == pid:
-                    os.close(spare[1])
-                    spare = None
+                else:
+                    for waiting in [s for s in spares if s[0] == pid]:
+                        os.close(waiting[1])
+                        spares.remove(waiting)
 
     def _fork_spare(self, client, items, children):
         """Forks a spare, watched in children (pidfd -> (pid, 0)); returns (pid, pipe)."""
@@ -189,6 +195,11 @@ class Zygote:
         try:
             self.forked_at = time.time()
             os.close(write_end)
+            for _, pipe in self.spares:
+                # Other spares' assignment pipes: each must see its end of file when
+                # the zygote closes its end, so no copy may stay open here.
+                os.close(pipe)
+            self.spares = []
             for fd in self.outputs:
                 os.close(fd)
             self.outputs = {}

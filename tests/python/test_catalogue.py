@@ -122,7 +122,7 @@ class FakeClient:
 def _zygote(run):
     zygote = worker.Zygote.__new__(worker.Zygote)  # no environment of a worker here
     zygote.run = run
-    zygote.agent, zygote.outputs = "a", {}
+    zygote.agent, zygote.outputs, zygote.spares = "a", {}, []
     spares = []
 
     def fork_spare(client, items, children):
