@@ -7,7 +7,7 @@ progress characters of each file (as multisets); the other lines of the run regi
 the set of section headers; the short test summary lines (sorted); the final summary
 line; the body of every section (FAILURES, ERRORS, PASSES, ...: its subsections as a
 sorted multiset; warnings summary: its blocks, sorted); --durations: that the section
-is there and which calls are clearly slow (ids, not times); stderr; the whole junit xml
+is there and lists the slowest calls (ids, not times); stderr; the whole junit xml
 (testsuite counts and properties, every testcase with its attributes and children);
 with the cache plugin on, the cache files (lastfailed, stepwise, nodeids). With --co
 the whole output is compared line by line.
@@ -465,7 +465,8 @@ PROGRESS = re.compile(r"\s+\[\s*\d+%\]$")
 VERBOSE = re.compile(r"^(?P<id>\S.*?) (?:\[\S+:\d+\] )?"
                      r"(?P<word>PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)(?P<rest>\b.*)$")
 CHARS = re.compile(r"^(?:(?P<file>\S+) )?(?P<chars>[.FEsxX]+)$")
-SLOW_CALL = 0.24  # test_slow.py's sleepers of 0.25 and 0.3 s; other calls take ~0
+#  test_slow.py's two slowest sleepers (0.25 and 0.3 s); other calls take ~0.
+SLOWEST = {"test_slow.py::test_sleep[0.25]", "test_slow.py::test_sleep[0.3]"}
 DURATION = re.compile(r"^(?P<time>\d+\.\d+)s (?P<when>\w+)\s+(?P<id>.+)$")
 
 
@@ -598,9 +599,11 @@ class Parsed:
                 # Which calls are slow (the suite's two slowest sleepers), not their
                 # times, nor which phases near the cut made the list: a unit process's
                 # first setup may be slower than a plain run's.
-                self.durations = sorted(
-                    d.group("id") for d in map(DURATION.match, section)
-                    if d and d.group("when") == "call" and float(d.group("time")) >= SLOW_CALL)
+                # On a loaded machine other calls may pass the cut too: what must hold
+                # is that the slowest sleepers are listed.
+                calls = {d.group("id") for d in map(DURATION.match, section)
+                         if d and d.group("when") == "call"}
+                self.durations = sorted(calls & SLOWEST)
             elif title == "warnings summary":
                 self.bodies[title] = warning_blocks(section)
             else:
@@ -614,7 +617,7 @@ class Parsed:
         yield "progress characters per file (sorted)", self.progress
         yield "other lines of the run region (sorted)", self.other
         yield "short test summary (sorted)", self.summary
-        yield "durations: the calls of %g s or more" % SLOW_CALL, self.durations
+        yield "durations: the slowest calls listed", self.durations
         for title in sorted(self.bodies):
             yield "section %r body" % title, self.bodies[title]
 
