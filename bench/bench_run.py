@@ -1,21 +1,35 @@
-"""Times whole pytest runs with and without pytest-mp.
+"""Times pytest-mp against its baselines, every case interleaved in one invocation.
 
-Generates two suites in temporary directories and runs each of them several times
-as `python -m pytest`, timing every run from outside (time.perf_counter around
-subprocess.run), then reports medians:
+Writes the suites into a temporary directory and runs each case `--reps` times, the
+cases of one repetition one after another (so that a slow spell of a shared machine
+is shared out rather than landing on one case), then prints one table of medians,
+each figure with its ratio against its baseline and the target it is read against:
 
-  sleep suite     40 tests sleeping 0.2 s: `--mp --np 4` against plain pytest and
-                  against the ideal, 40 * 0.2 / 4 s plus the collection-only time.
-  trivial suite   200 empty tests: `--mp --np 1` and plain pytest, each minus the
-                  collection-only time, divided by 200: the cost per test.
+  io       200 tests sleeping 50 ms: `pytest --mp --np 8` against `pytest -n 8`
+           (pytest-xdist), plain pytest and the floor, 200 * 0.05 / 8 s plus the
+           median of a `--collect-only` run of the same suite.
+  fork     200 empty tests at `--mp --np 1` and `--np 2`: the cost of a test in a
+           fresh process (whole run minus collect-only, over 200) against the
+           fork + pytest protocol + exit floor of bench/fork_floor.py, and the
+           throughput of two slots over one; 500 empty tests at `--mp --np 2`
+           against `pytest -n 2`.
+  sync     one test timing 500 board sets, 500 board gets and 500 lock cycles with
+           time.perf_counter inside it, against a bare ZeroMQ DEALER/ROUTER round
+           trip timed in the same repetition by bench/zmq_floor.py.
 
-Usage: python bench/bench_run.py [--reps N] [--np N] [--json PATH]
+With `--baseline-python PATH` (the interpreter of another checkout, whose pytest has
+an older pytest-mp) every --mp case is also run with it, next to the same case with
+`--python`, and the table adds new/baseline ratios: an A/B test of a change.
+
+Usage: python bench/bench_run.py [--reps N] [--quick] [--np N] [--json PATH]
+                                 [--python PATH] [--baseline-python PATH]
 Nothing here asserts on time; the figures are for reading (see bench/README.md).
 """
 
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -23,29 +37,141 @@ import tempfile
 import time
 from pathlib import Path
 
-SLEEP_TESTS = 40
-SLEEP_SECONDS = 0.2
-TRIVIAL_TESTS = 200
-RUN_TIMEOUT = 600
+HERE = Path(__file__).resolve().parent
+RUN_TIMEOUT = 900
 
-SLEEP_SUITE = """\
+FULL = {"reps": 3, "io_tests": 200, "io_sleep": 0.05, "trivial_tests": 200,
+        "many_tests": 500, "sync_ops": 500}
+# --quick: one repetition, smaller trivial suites; the same cases and the same table.
+QUICK = {"reps": 1, "io_tests": 200, "io_sleep": 0.05, "trivial_tests": 50,
+         "many_tests": 100, "sync_ops": 500}
+
+# Targets: (figure, comparison, bound, what it means).
+TARGETS = {
+    "io_mp_over_xdist": ("<=", 0.5, "2x faster than xdist"),
+    "io_mp_over_floor": ("<=", 1.3, "within 1.3x of the floor"),
+    "fork_mp_over_floor": ("<=", 1.3, ""),
+    "fork_scaling": (">=", 1.8, ""),
+    "sync_over_zmq": ("<=", 1.5, ""),
+}
+
+IO_SUITE = """\
 import time
 import pytest
 
 
-@pytest.mark.parametrize("i", range(%d))
+@pytest.mark.parametrize("i", range({n}))
 def test_sleep(i):
-    time.sleep(%r)
-""" % (SLEEP_TESTS, SLEEP_SECONDS)
+    time.sleep({sleep!r})
+"""
 
 TRIVIAL_SUITE = """\
 import pytest
 
 
-@pytest.mark.parametrize("i", range(%d))
+@pytest.mark.parametrize("i", range({n}))
 def test_trivial(i):
     pass
-""" % TRIVIAL_TESTS
+"""
+
+#  The timing is done inside the test, so that it holds only the requests: no
+#  start-up, no daemons, no fork. The result goes to a file named by absolute path
+#  (a unit process runs in the agent's work directory, with its environment).
+SYNC_SUITE = """\
+import json
+import time
+
+N = {n}
+OUT = {out!r}
+
+
+def test_sync(mp_message_board, mp_lock):
+    board = mp_message_board
+    value = "v" * 64
+    keys = ["key%d" % i for i in range(10)]
+    for key in keys:  # warm up: the connection, the keys, the lock
+        board[key] = value
+        board[key]
+    mp_lock.acquire()
+    mp_lock.release()
+    start = time.perf_counter()
+    for i in range(N):
+        board[keys[i % 10]] = value
+    set_done = time.perf_counter()
+    for i in range(N):
+        assert board[keys[i % 10]] == value
+    get_done = time.perf_counter()
+    for i in range(N):
+        mp_lock.acquire()
+        mp_lock.release()
+    lock_done = time.perf_counter()
+    with open(OUT, "w") as f:
+        json.dump({{"ops": N,
+                   "set_s": (set_done - start) / N,
+                   "get_s": (get_done - set_done) / N,
+                   "lock_s": (lock_done - get_done) / N}}, f)
+"""
+
+
+class Case:
+    """One command run once per repetition. kind: pytest (whole run timed from
+    outside), floor (bench/fork_floor.py, result from its file), zmq
+    (bench/zmq_floor.py, result on its stdout)."""
+
+    def __init__(self, key, suite, args, kind="pytest", python=None, passed=None,
+                 collected=None, result_file=None, base_of=None):
+        self.key, self.suite, self.args, self.kind = key, suite, args, kind
+        self.python = python
+        self.passed, self.collected = passed, collected
+        self.result_file = result_file
+        self.base_of = base_of  # for a --baseline-python twin: the key of its case
+
+    def command(self):
+        if self.kind == "floor":
+            return [self.python, str(HERE / "fork_floor.py"), ".", self.result_file,
+                    "-q", "-p", "no:cacheprovider"]
+        if self.kind == "zmq":
+            return [self.python, str(HERE / "zmq_floor.py"), *self.args]
+        return [self.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *self.args]
+
+
+def run_case(case):
+    """{"seconds": wall time of the whole command, ...figures the command reported}."""
+    if case.result_file:
+        Path(case.result_file).unlink(missing_ok=True)
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    for name in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        env.pop(name, None)
+    cmd = case.command()
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=case.suite, env=env, capture_output=True, text=True,
+                          timeout=RUN_TIMEOUT)
+    elapsed = time.perf_counter() - start
+
+    def fail(why):
+        sys.exit("bench case %s %s: %s\n%s\n%s" % (
+            case.key, why, " ".join(cmd), proc.stdout[-3000:], proc.stderr[-3000:]))
+
+    if proc.returncode != 0:
+        fail("failed (exit %d)" % proc.returncode)
+    # A run that did not run what it should is no figure: check pytest's own count.
+    if case.passed is not None:
+        found = re.search(r"(\d+) passed", proc.stdout)
+        if not found or int(found.group(1)) != case.passed:
+            fail("did not pass %d tests" % case.passed)
+    if case.collected is not None:
+        found = re.search(r"(\d+) tests? collected", proc.stdout)
+        if not found or int(found.group(1)) != case.collected:
+            fail("did not collect %d tests" % case.collected)
+    result = {"seconds": elapsed}
+    if case.kind == "zmq":
+        result.update(json.loads(proc.stdout.strip().splitlines()[-1]))
+    elif case.result_file:
+        try:
+            result.update(json.loads(Path(case.result_file).read_text()))
+        except (OSError, ValueError) as error:
+            fail("wrote no result to %s (%s)" % (case.result_file, error))
+    return result
 
 
 def make_suite(base, name, source):
@@ -56,102 +182,271 @@ def make_suite(base, name, source):
     return path
 
 
-def time_run(python, suite, args):
-    """Seconds one whole `python -m pytest <args>` run takes in the suite directory."""
-    cmd = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args]
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-    env.pop("PYTEST_ADDOPTS", None)
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=suite, env=env, capture_output=True, text=True,
-                          timeout=RUN_TIMEOUT)
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        sys.exit("bench run failed (exit %d): %s\n%s\n%s" % (
-            proc.returncode, " ".join(cmd), proc.stdout[-3000:], proc.stderr[-3000:]))
-    return elapsed
+def build_cases(base, sizes, np, python, baseline):
+    io = make_suite(base, "io", IO_SUITE.format(n=sizes["io_tests"], sleep=sizes["io_sleep"]))
+    trivial = make_suite(base, "trivial", TRIVIAL_SUITE.format(n=sizes["trivial_tests"]))
+    many = make_suite(base, "many", TRIVIAL_SUITE.format(n=sizes["many_tests"]))
+    sync_out = str(Path(base) / "sync" / "result.json")
+    sync = make_suite(base, "sync", SYNC_SUITE.format(n=sizes["sync_ops"], out=sync_out))
+    nio, ntriv, nmany = sizes["io_tests"], sizes["trivial_tests"], sizes["many_tests"]
+    cases = [
+        Case("io_collect", io, ["--collect-only"], collected=nio),
+        Case("io_plain", io, [], passed=nio),
+        Case("io_xdist", io, ["-n", str(np)], passed=nio),
+        Case("io_mp", io, ["--mp", "--np", str(np)], passed=nio),
+        Case("fork_collect", trivial, ["--collect-only"], collected=ntriv),
+        Case("fork_plain", trivial, [], passed=ntriv),
+        Case("fork_floor", trivial, [], kind="floor",
+             result_file=str(Path(base) / "fork_floor.json")),
+        Case("fork_mp1", trivial, ["--mp", "--np", "1"], passed=ntriv),
+        Case("fork_mp2", trivial, ["--mp", "--np", "2"], passed=ntriv),
+        Case("many_collect", many, ["--collect-only"], collected=nmany),
+        Case("many_xdist", many, ["-n", "2"], passed=nmany),
+        Case("many_mp", many, ["--mp", "--np", "2"], passed=nmany),
+        Case("sync_zmq", sync, ["--n", str(sizes["sync_ops"])], kind="zmq"),
+        Case("sync_mp", sync, ["--mp", "--np", "1"], passed=1, result_file=sync_out),
+    ]
+    groups = []
+    for case in cases:
+        case.python = python
+        group = [case]
+        if baseline and "--mp" in case.args:
+            group.append(Case(case.key + ":base", case.suite, case.args, python=baseline,
+                              passed=case.passed, result_file=case.result_file,
+                              base_of=case.key))
+        groups.append(group)
+    return groups
 
 
-def run_benchmarks(python, reps, np):
-    with tempfile.TemporaryDirectory(prefix="pytest-mp-bench-") as base:
-        sleep = make_suite(base, "sleep", SLEEP_SUITE)
-        trivial = make_suite(base, "trivial", TRIVIAL_SUITE)
-        cases = {
-            "sleep_collect": (sleep, ["--collect-only"]),
-            "sleep_plain": (sleep, []),
-            "sleep_mp": (sleep, ["--mp", "--np", str(np)]),
-            "trivial_collect": (trivial, ["--collect-only"]),
-            "trivial_plain": (trivial, []),
-            "trivial_mp": (trivial, ["--mp", "--np", "1"]),
-        }
-        times = {name: [] for name in cases}
-        #  Repetitions interleave the cases, so that a slow spell of the machine is
-        #  shared out rather than landing on one case.
-        for rep in range(reps):
-            print("repetition %d/%d" % (rep + 1, reps), file=sys.stderr, flush=True)
-            for name, (suite, args) in cases.items():
-                times[name].append(time_run(python, suite, args))
-    return {name: {"args": cases[name][1], "times": t, "median": statistics.median(t)}
-            for name, t in times.items()}
+def run_benchmarks(groups, reps):
+    results = {case.key: [] for group in groups for case in group}
+    for rep in range(reps):
+        print("repetition %d/%d" % (rep + 1, reps), file=sys.stderr, flush=True)
+        for group in groups:
+            # A case and its baseline twin run back to back, in turn first.
+            for case in (group if rep % 2 == 0 else group[::-1]):
+                result = run_case(case)
+                results[case.key].append(result)
+                print("  %-18s %8.3f s" % (case.key, result["seconds"]), file=sys.stderr,
+                      flush=True)
+    return results
 
 
-def summarise(results, np):
-    med = {name: r["median"] for name, r in results.items()}
-    ideal = SLEEP_TESTS * SLEEP_SECONDS / np + med["sleep_collect"]
-    per_test_plain = (med["trivial_plain"] - med["trivial_collect"]) / TRIVIAL_TESTS
-    per_test_mp = (med["trivial_mp"] - med["trivial_collect"]) / TRIVIAL_TESTS
-    return {
-        "ideal_sleep_mp": ideal,
-        "sleep_mp_over_ideal": med["sleep_mp"] / ideal,
-        "sleep_plain_over_mp": med["sleep_plain"] / med["sleep_mp"],
-        "per_test_plain": per_test_plain,
-        "per_test_mp": per_test_mp,
-        "per_test_mp_over_plain": per_test_mp / per_test_plain if per_test_plain > 0 else None,
-    }
+def medians(results):
+    """key -> {figure: median over the repetitions}."""
+    out = {}
+    for key, runs in results.items():
+        figures = {}
+        for name in runs[0]:
+            if isinstance(runs[0][name], float):
+                figures[name] = statistics.median(r[name] for r in runs)
+        out[key] = figures
+    return out
 
 
-def print_table(results, summary, np, reps):
-    def row(label, seconds, note=""):
-        print("  %-44s %9.3f s  %s" % (label, seconds, note))
+def figures(med, sizes, np, side=""):
+    """The derived figures of one side: "" for --python, ":base" for the baseline
+    (collect-only, xdist and the floors are measured once, with --python)."""
+    def s(key):
+        entry = med.get(key + side) if key.endswith(("_mp", "_mp1", "_mp2")) else med.get(key)
+        return entry["seconds"] if entry else None
 
-    r = {name: x["median"] for name, x in results.items()}
-    print("medians of %d runs each, whole `python -m pytest` runs\n" % reps)
-    print("%d tests sleeping %.1f s" % (SLEEP_TESTS, SLEEP_SECONDS))
-    row("plain pytest", r["sleep_plain"])
-    row("pytest --mp --np %d" % np, r["sleep_mp"])
-    row("ideal: %d*%.1f/%d + collection-only" % (SLEEP_TESTS, SLEEP_SECONDS, np),
-        summary["ideal_sleep_mp"], "(collection-only %.3f s)" % r["sleep_collect"])
-    print("  speed-up over plain: %.2fx    --mp over ideal: %.2fx\n" % (
-        summary["sleep_plain_over_mp"], summary["sleep_mp_over_ideal"]))
-    print("%d trivial tests (collection-only %.3f s subtracted)" % (
-        TRIVIAL_TESTS, r["trivial_collect"]))
-    row("plain pytest, whole run", r["trivial_plain"],
-        "-> %.2f ms per test" % (summary["per_test_plain"] * 1e3))
-    row("pytest --mp --np 1, whole run", r["trivial_mp"],
-        "-> %.2f ms per test" % (summary["per_test_mp"] * 1e3))
-    ratio = summary["per_test_mp_over_plain"]
-    print("  per-test cost, --mp over plain: %s" % ("%.1fx" % ratio if ratio else "n/a"))
+    f = {}
+    nio, ntriv = sizes["io_tests"], sizes["trivial_tests"]
+    if s("io_mp") is None:
+        return f
+    f["io_floor"] = nio * sizes["io_sleep"] / np + s("io_collect")
+    f["io_mp"] = s("io_mp")
+    f["io_mp_over_xdist"] = s("io_mp") / s("io_xdist")
+    f["io_mp_over_floor"] = s("io_mp") / f["io_floor"]
+    collect = s("fork_collect")
+    f["fork_per_test_mp1"] = (s("fork_mp1") - collect) / ntriv
+    f["fork_per_test_mp2"] = (s("fork_mp2") - collect) / ntriv
+    f["fork_mp1"], f["fork_mp2"] = s("fork_mp1"), s("fork_mp2")
+    f["fork_mp_over_floor"] = f["fork_per_test_mp1"] / med["fork_floor"]["protocol_s"]
+    f["fork_scaling"] = (s("fork_mp1") - collect) / (s("fork_mp2") - collect)
+    f["many_mp"] = s("many_mp")
+    f["many_mp_over_xdist"] = s("many_mp") / s("many_xdist")
+    sync = med["sync_mp" + side]
+    rtt = med["sync_zmq"]["direct_s"]
+    for op in ("set", "get", "lock"):
+        f["sync_%s" % op] = sync["%s_s" % op]
+    f["sync_set_over_zmq"] = sync["set_s"] / rtt
+    f["sync_get_over_zmq"] = sync["get_s"] / rtt
+    f["sync_lock_over_zmq"] = sync["lock_s"] / (2 * rtt)  # two requests a cycle
+    return f
+
+
+def verdict(name, value):
+    op, bound, _ = TARGETS[name]
+    met = value <= bound if op == "<=" else value >= bound
+    return "%s %.2fx" % (op, bound), ("met" if met else "NOT met")
+
+
+def table_rows(med, sizes, np, baseline):
+    """(workload, case, median, ratio, target, verdict) rows."""
+    new = figures(med, sizes, np)
+    base = figures(med, sizes, np, ":base") if baseline else {}
+    rows = []
+
+    def sec(x):
+        return "%.3f s" % x
+
+    def ms(x):
+        return "%.2f ms" % (x * 1e3)
+
+    def us(x):
+        return "%.0f us" % (x * 1e6)
+
+    def row(workload, case, value, ratio="", target_of=None, ratio_value=None):
+        target, met = verdict(target_of, ratio_value) if target_of else ("", "")
+        rows.append((workload, case, value, ratio, target, met))
+
+    def base_row(workload, what, name, fmt):
+        # The same figure under --baseline-python, and new / baseline.
+        if base:
+            row(workload, "  %s, baseline" % what, fmt(base[name]),
+                "%6.2fx new/base" % (new[name] / base[name]))
+
+    nio, sleep = sizes["io_tests"], sizes["io_sleep"]
+    w = "io %dx%dms np%d" % (nio, round(sleep * 1e3), np)
+    row(w, "plain pytest", sec(med["io_plain"]["seconds"]))
+    row(w, "pytest -n %d (xdist)" % np, sec(med["io_xdist"]["seconds"]))
+    row(w, "floor %g + collect-only %.3f" % (nio * sleep / np, med["io_collect"]["seconds"]),
+        sec(new["io_floor"]))
+    row(w, "pytest --mp --np %d" % np, sec(new["io_mp"]),
+        "%6.2fx xdist" % new["io_mp_over_xdist"], "io_mp_over_xdist", new["io_mp_over_xdist"])
+    row(w, "", "", "%6.2fx floor" % new["io_mp_over_floor"], "io_mp_over_floor",
+        new["io_mp_over_floor"])
+    row(w, "", "", "%6.2fx plain" % (new["io_mp"] / med["io_plain"]["seconds"]))
+    base_row(w, "--mp --np %d" % np, "io_mp", sec)
+
+    ntriv = sizes["trivial_tests"]
+    w = "process %d trivial" % ntriv
+    collect = med["fork_collect"]["seconds"]
+    row(w, "collect-only (subtracted below)", sec(collect))
+    row(w, "plain pytest, per test", ms((med["fork_plain"]["seconds"] - collect) / ntriv))
+    row(w, "floor: fork+exit, per fork", ms(med["fork_floor"]["fork_exit_s"]))
+    row(w, "floor: fork+protocol+exit, per test", ms(med["fork_floor"]["protocol_s"]))
+    row(w, "--mp --np 1, whole run", sec(new["fork_mp1"]))
+    base_row(w, "--mp --np 1, whole run", "fork_mp1", sec)
+    row(w, "--mp --np 1, per test", ms(new["fork_per_test_mp1"]),
+        "%6.2fx floor" % new["fork_mp_over_floor"], "fork_mp_over_floor",
+        new["fork_mp_over_floor"])
+    base_row(w, "--mp --np 1, per test", "fork_per_test_mp1", ms)
+    row(w, "--mp --np 2, whole run", sec(new["fork_mp2"]))
+    base_row(w, "--mp --np 2, whole run", "fork_mp2", sec)
+    row(w, "--mp --np 2, per test", ms(new["fork_per_test_mp2"]),
+        "%6.2fx np1 throughput" % new["fork_scaling"], "fork_scaling", new["fork_scaling"])
+    base_row(w, "--mp --np 2, per test", "fork_per_test_mp2", ms)
+
+    nmany = sizes["many_tests"]
+    w = "process %d trivial" % nmany
+    row(w, "pytest -n 2 (xdist)", sec(med["many_xdist"]["seconds"]))
+    row(w, "pytest --mp --np 2", sec(new["many_mp"]),
+        "%6.2fx xdist" % new["many_mp_over_xdist"])
+    base_row(w, "--mp --np 2", "many_mp", sec)
+
+    w = "sync %d ops" % sizes["sync_ops"]
+    zmq = med["sync_zmq"]
+    row(w, "zmq DEALER/ROUTER round trip", us(zmq["direct_s"]))
+    row(w, "zmq round trip via a relay (2 hops)", us(zmq["relayed_s"]),
+        "%6.2fx 1 hop" % (zmq["relayed_s"] / zmq["direct_s"]))
+    for op, what, per in (("set", "board set", "zmq"), ("get", "board get", "zmq"),
+                          ("lock", "lock acquire+release", "2x zmq")):
+        ratio = new["sync_%s_over_zmq" % op]
+        row(w, what, us(new["sync_%s" % op]), "%6.2fx %s" % (ratio, per), "sync_over_zmq",
+            ratio)
+        base_row(w, what, "sync_%s" % op, us)
+    return rows
+
+
+def print_table(rows, reps, quick):
+    header = ("workload", "case", "median", "ratio", "target", "")
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(6)]
+    print("medians of %d repetition(s)%s, all cases interleaved in this invocation\n" % (
+        reps, " (--quick)" if quick else ""))
+
+    def line(cells):
+        # Text columns to the left, figures to the right.
+        out = [cells[i].rjust(widths[i]) if i == 2 else cells[i].ljust(widths[i])
+               for i in range(5)] + [cells[5]]
+        return "  ".join(out).rstrip()
+
+    print(line(header))
+    previous = None
+    for r in rows:
+        print(line((r[0] if r[0] != previous else "",) + r[1:]))
+        previous = r[0]
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--reps", type=int, default=5, help="runs per case (default 5)")
-    parser.add_argument("--np", type=int, default=4, help="processes for the sleep suite")
+    parser.add_argument("--reps", type=int, help="runs per case (default 3; 1 with --quick)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke run of about two minutes: one repetition, "
+                             "%d and %d trivial tests" % (QUICK["trivial_tests"],
+                                                          QUICK["many_tests"]))
+    parser.add_argument("--np", type=int, default=8,
+                        help="processes for the io workload (default 8)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--python", default=sys.executable,
                         help="interpreter whose pytest has the plugin (default: this one)")
+    parser.add_argument("--baseline-python", metavar="PATH",
+                        help="also run every --mp case with this interpreter (another "
+                             "checkout's .venv/bin/python) and show new/baseline ratios")
+    parser.add_argument("--table-from", metavar="PATH",
+                        help="print the table of an earlier --json and exit")
     args = parser.parse_args(argv)
-    if args.reps < 1 or args.np < 1:
+    sizes = dict(QUICK if args.quick else FULL)
+    reps = args.reps if args.reps is not None else sizes["reps"]
+    if reps < 1 or args.np < 1:
         parser.error("--reps and --np must be at least 1")
+    for python in (args.python, args.baseline_python):
+        if python and not os.access(python, os.X_OK):
+            parser.error("not an executable: %s" % python)
 
-    results = run_benchmarks(args.python, args.reps, args.np)
-    summary = summarise(results, args.np)
-    print_table(results, summary, args.np, args.reps)
+    if args.table_from:
+        # Only the table again, from an earlier --json.
+        doc = json.loads(Path(args.table_from).read_text())
+        print_table([tuple(r) for r in doc["table"]], doc["reps"], doc["quick"])
+        print(footer(doc))
+        return
+
+    load_before = os.getloadavg()
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="pytest-mp-bench-") as base:
+        groups = build_cases(base, sizes, args.np, args.python, args.baseline_python)
+        results = run_benchmarks(groups, reps)
+    med = medians(results)
+    doc = {
+        "reps": reps, "quick": args.quick, "np": args.np, "sizes": sizes,
+        "cpu_count": os.cpu_count(), "load_before": load_before,
+        "load_after": os.getloadavg(), "seconds": time.perf_counter() - started,
+        "python": args.python, "baseline_python": args.baseline_python,
+        "runs": results, "medians": med,
+    }
+    # The raw figures first: a table that fails to print loses nothing.
     if args.json:
-        document = {"reps": args.reps, "np": args.np, "cpu_count": os.cpu_count(),
-                    "sleep_tests": SLEEP_TESTS, "sleep_seconds": SLEEP_SECONDS,
-                    "trivial_tests": TRIVIAL_TESTS, "runs": results, "summary": summary}
-        Path(args.json).write_text(json.dumps(document, indent=2) + "\n")
+        Path(args.json).write_text(json.dumps(doc, indent=2) + "\n")
+    rows = table_rows(med, sizes, args.np, args.baseline_python)
+    doc["figures"] = figures(med, sizes, args.np)
+    if args.baseline_python:
+        doc["baseline_figures"] = figures(med, sizes, args.np, ":base")
+    doc["table"] = [list(r) for r in rows]
+    if args.json:
+        Path(args.json).write_text(json.dumps(doc, indent=2) + "\n")
+    print_table(rows, reps, args.quick)
+    print(footer(doc))
 
+
+def footer(doc):
+    return ("\nnproc %d; load average (1, 5, 15 min) %s before, %s after; %.0f s in all"
+            "\npython %s%s" % (
+                doc["cpu_count"], " ".join("%.2f" % x for x in doc["load_before"]),
+                " ".join("%.2f" % x for x in doc["load_after"]), doc["seconds"],
+                doc["python"],
+                "\nbaseline %s" % doc["baseline_python"] if doc["baseline_python"] else ""))
 
 if __name__ == "__main__":
     main()
