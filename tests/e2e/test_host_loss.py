@@ -199,9 +199,8 @@ def test_a_daemon_left_by_a_killed_agent_is_stopped_by_the_next_agent(suite, lab
     daemon = [r for r in read_records(lab.records) if r["kind"] == "daemon"][0]["daemon"]
     lab.agents["a1"].kill()
     lab.agents["a1"].wait()
-    # Its agent could not clean up; the daemon is nobody's child now.
-    time.sleep(0.5)
-    assert alive(daemon)
+    # Its agent could not clean up; the daemon is nobody's child now. (Any live agent
+    # on this machine stops it: one of another test's, slow to exit, may be first.)
     lab.start_agent("a1")
     wait_for(lambda: not alive(daemon), "the new agent left the stray daemon", timeout=10)
     os.killpg(front.pid, signal.SIGKILL)
