@@ -104,6 +104,14 @@ int mp_agentd_on_local (zloop_t *loop, zsock_t *reader, void *arg)
             mp_unit_exit_msg_view (msg, &ended);
             mp_agentd_forget_proc (self, (pid_t) ended.pid);
         }
+        else if (type == MP_MSG_UNIT_DONE) {
+            //  A reused process between units: it announces its next one afresh.
+            mp_unit_done_msg_t done;
+            mp_unit_done_msg_view (msg, &done);
+            mp_peer_t peer;
+            if (mp_peer_parse (mp_msg_from (msg), &peer) == MP_OK && done.pid == peer.id)
+                mp_agentd_forget_proc (self, (pid_t) done.pid);
+        }
         if (zmsg_send (&zmsg, self->coord) != 0)
             mp_warn ("cannot relay %s to the coordinator", mp_msg_name (type));
     }

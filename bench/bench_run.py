@@ -53,6 +53,8 @@ TARGETS = {
     "fork_mp_over_floor": ("<=", 1.3, ""),
     "fork_scaling": (">=", 1.8, ""),
     "sync_over_zmq": ("<=", 1.5, ""),
+    "many_reuse_over_xdist": ("<=", 1 / 1.5, "1.5x faster than xdist"),
+    "first_gap": ("<=", 0.3, "within 0.3 s of plain pytest"),
 }
 
 IO_SUITE = """\
@@ -72,6 +74,19 @@ import pytest
 @pytest.mark.parametrize("i", range({n}))
 def test_trivial(i):
     pass
+"""
+
+#  When the first test began, by the clock every process of the host shares.
+FIRST_SUITE = """\
+import json
+import time
+
+OUT = {out!r}
+
+
+def test_first():
+    with open(OUT, "w") as f:
+        json.dump({{"first_at": time.time()}}, f)
 """
 
 #  The timing is done inside the test, so that it holds only the requests: no
@@ -143,6 +158,7 @@ def run_case(case):
     for name in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_XDIST_AUTO_NUM_WORKERS"):
         env.pop(name, None)
     cmd = case.command()
+    wall_start = time.time()
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=case.suite, env=env, capture_output=True, text=True,
                           timeout=RUN_TIMEOUT)
@@ -169,6 +185,8 @@ def run_case(case):
     elif case.result_file:
         try:
             result.update(json.loads(Path(case.result_file).read_text()))
+            if "first_at" in result:
+                result["first_s"] = result.pop("first_at") - wall_start
         except (OSError, ValueError) as error:
             fail("wrote no result to %s (%s)" % (case.result_file, error))
     return result
@@ -188,12 +206,15 @@ def build_cases(base, sizes, np, python, baseline):
     many = make_suite(base, "many", TRIVIAL_SUITE.format(n=sizes["many_tests"]))
     sync_out = str(Path(base) / "sync" / "result.json")
     sync = make_suite(base, "sync", SYNC_SUITE.format(n=sizes["sync_ops"], out=sync_out))
+    first_out = str(Path(base) / "first" / "result.json")
+    first = make_suite(base, "first", FIRST_SUITE.format(out=first_out))
     nio, ntriv, nmany = sizes["io_tests"], sizes["trivial_tests"], sizes["many_tests"]
     cases = [
         Case("io_collect", io, ["--collect-only"], collected=nio),
         Case("io_plain", io, [], passed=nio),
         Case("io_xdist", io, ["-n", str(np)], passed=nio),
         Case("io_mp", io, ["--mp", "--np", str(np)], passed=nio),
+        Case("io_reuse", io, ["--mp", "--np", str(np), "--mp-reuse"], passed=nio),
         Case("fork_collect", trivial, ["--collect-only"], collected=ntriv),
         Case("fork_plain", trivial, [], passed=ntriv),
         Case("fork_floor", trivial, [], kind="floor",
@@ -203,6 +224,9 @@ def build_cases(base, sizes, np, python, baseline):
         Case("many_collect", many, ["--collect-only"], collected=nmany),
         Case("many_xdist", many, ["-n", "2"], passed=nmany),
         Case("many_mp", many, ["--mp", "--np", "2"], passed=nmany),
+        Case("many_reuse", many, ["--mp", "--np", "2", "--mp-reuse"], passed=nmany),
+        Case("first_plain", first, [], passed=1, result_file=first_out),
+        Case("first_mp", first, ["--mp", "--np", "2"], passed=1, result_file=first_out),
         Case("sync_zmq", sync, ["--n", str(sizes["sync_ops"])], kind="zmq"),
         Case("sync_mp", sync, ["--mp", "--np", "1"], passed=1, result_file=sync_out),
     ]
@@ -210,7 +234,8 @@ def build_cases(base, sizes, np, python, baseline):
     for case in cases:
         case.python = python
         group = [case]
-        if baseline and "--mp" in case.args:
+        # --mp-reuse is new: a baseline checkout may not know it.
+        if baseline and "--mp" in case.args and "--mp-reuse" not in case.args:
             group.append(Case(case.key + ":base", case.suite, case.args, python=baseline,
                               passed=case.passed, result_file=case.result_file,
                               base_of=case.key))
@@ -267,6 +292,15 @@ def figures(med, sizes, np, side=""):
     f["fork_scaling"] = (s("fork_mp1") - collect) / (s("fork_mp2") - collect)
     f["many_mp"] = s("many_mp")
     f["many_mp_over_xdist"] = s("many_mp") / s("many_xdist")
+    # Measured with --python only.
+    f["io_reuse"] = med["io_reuse"]["seconds"]
+    f["io_reuse_over_xdist"] = f["io_reuse"] / s("io_xdist")
+    f["io_reuse_over_floor"] = f["io_reuse"] / f["io_floor"]
+    f["many_reuse"] = med["many_reuse"]["seconds"]
+    f["many_reuse_over_xdist"] = f["many_reuse"] / s("many_xdist")
+    f["first_plain"] = med["first_plain"]["first_s"]
+    f["first_mp"] = med["first_mp" + side]["first_s"]
+    f["first_gap"] = f["first_mp"] - f["first_plain"]
     sync = med["sync_mp" + side]
     rtt = med["sync_zmq"]["direct_s"]
     for op in ("set", "get", "lock"):
@@ -280,7 +314,8 @@ def figures(med, sizes, np, side=""):
 def verdict(name, value):
     op, bound, _ = TARGETS[name]
     met = value <= bound if op == "<=" else value >= bound
-    return "%s %.2fx" % (op, bound), ("met" if met else "NOT met")
+    unit = " s" if name == "first_gap" else "x"
+    return "%s %.2f%s" % (op, bound, unit), ("met" if met else "NOT met")
 
 
 def table_rows(med, sizes, np, baseline):
@@ -320,6 +355,9 @@ def table_rows(med, sizes, np, baseline):
         new["io_mp_over_floor"])
     row(w, "", "", "%6.2fx plain" % (new["io_mp"] / med["io_plain"]["seconds"]))
     base_row(w, "--mp --np %d" % np, "io_mp", sec)
+    row(w, "pytest --mp --np %d --mp-reuse" % np, sec(new["io_reuse"]),
+        "%6.2fx xdist" % new["io_reuse_over_xdist"])
+    row(w, "", "", "%6.2fx floor" % new["io_reuse_over_floor"])
 
     ntriv = sizes["trivial_tests"]
     w = "process %d trivial" % ntriv
@@ -346,6 +384,15 @@ def table_rows(med, sizes, np, baseline):
     row(w, "pytest --mp --np 2", sec(new["many_mp"]),
         "%6.2fx xdist" % new["many_mp_over_xdist"])
     base_row(w, "--mp --np 2", "many_mp", sec)
+    row(w, "pytest --mp --np 2 --mp-reuse", sec(new["many_reuse"]),
+        "%6.2fx xdist" % new["many_reuse_over_xdist"], "many_reuse_over_xdist",
+        new["many_reuse_over_xdist"])
+
+    w = "first test"
+    row(w, "plain pytest: start to first test", sec(new["first_plain"]))
+    row(w, "--mp --np 2: start to first test", sec(new["first_mp"]),
+        "%+.3f s plain" % new["first_gap"], "first_gap", new["first_gap"])
+    base_row(w, "--mp --np 2: start to first test", "first_mp", sec)
 
     w = "sync %d ops" % sizes["sync_ops"]
     zmq = med["sync_zmq"]

@@ -217,6 +217,7 @@ static mp_handler_fn *const s_handlers[MP_MSG_TYPE_MAX] = {
     [MP_MSG_ZYGOTE_READY] = mp_coord_on_zygote_ready,
     [MP_MSG_UNIT_STARTED] = mp_coord_on_unit_started,
     [MP_MSG_UNIT_EXIT] = mp_coord_on_unit_exit,
+    [MP_MSG_UNIT_DONE] = mp_coord_on_unit_done,
     [MP_MSG_ZYGOTE_EXIT] = mp_coord_on_zygote_exit,
     [MP_MSG_REPORT] = mp_coord_on_report,
     [MP_MSG_OUTPUT] = mp_coord_on_output,

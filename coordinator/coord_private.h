@@ -100,7 +100,7 @@ void mp_coord_finish_run (mp_coord_t *self, mp_run_t *run);
 //  Handlers, by the message they take (msg is still owned by the caller).
 mp_handler_fn mp_coord_on_submit, mp_coord_on_plan_unit, mp_coord_on_plan_end,
     mp_coord_on_cancel, mp_coord_on_poll, mp_coord_on_zygote_ready, mp_coord_on_report,
-    mp_coord_on_unit_started, mp_coord_on_unit_exit, mp_coord_on_output, mp_coord_on_zygote_exit,
+    mp_coord_on_unit_started, mp_coord_on_unit_exit, mp_coord_on_unit_done, mp_coord_on_output, mp_coord_on_zygote_exit,
     mp_coord_on_sync, mp_coord_on_status;
 //  Lock grant callback for every run's sync service (arg is the coordinator).
 void mp_coord_on_grant (void *arg, const char *lock, const char *owner, uint64_t token);

@@ -352,6 +352,22 @@ void mp_coord_on_unit_exit (mp_coord_t *self, mp_request_t *req)
         s_unit_ended (self, req->run, unit, ended.status, NULL);
 }
 
+//  A reused unit process (--mp-reuse) is done with its unit and stays for another:
+//  the unit ends as if its process had exited 0, and the process's name is free to
+//  announce its next unit.
+void mp_coord_on_unit_done (mp_coord_t *self, mp_request_t *req)
+{
+    mp_unit_done_msg_t done;
+    mp_unit_done_msg_view (req->msg, &done);
+    mp_unit_t *unit = req->unit;
+    if (unit->pid != done.pid) {
+        mp_coord_reply_error (self, req, MP_EAUTH, "%s may not end the unit of pid %" PRIu64,
+                              mp_msg_from (req->msg), done.pid);
+        return;
+    }
+    s_unit_ended (self, req->run, unit, 0, NULL);
+}
+
 void mp_coord_on_zygote_exit (mp_coord_t *self, mp_request_t *req)
 {
     mp_zygote_exit_msg_t ended;

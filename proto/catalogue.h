@@ -80,7 +80,9 @@ typedef enum { MP_SCOPE_NONE = 0, MP_SCOPE_RUN = 1, MP_SCOPE_UNIT = 2 } mp_scope
     X (STATUS, status, 35, MP_ROLE_FRONT, MP_SCOPE_NONE,                                \
        "what is connected and running now: STATUS_INFO")                                \
     X (STATUS_INFO, status_info, 36, MP_ROLE_COORD, MP_SCOPE_NONE,                      \
-       "the coordinator's agents and runs, as JSON")
+       "the coordinator's agents and runs, as JSON")                                    \
+    X (UNIT_DONE, unit_done, 37, MP_ROLE_UNIT, MP_SCOPE_UNIT,                           \
+       "a unit process kept for reuse (--mp-reuse) ended its unit and waits for another")
 
 //  Fields of each message, in wire order: F (NAME, type, field, meaning).
 #define MP_FIELDS_OK(F) F (OK, u, value, "meaning depends on the request")
@@ -111,6 +113,9 @@ typedef enum { MP_SCOPE_NONE = 0, MP_SCOPE_RUN = 1, MP_SCOPE_UNIT = 2 } mp_scope
     F (UNIT_EXIT, u, run, "run id") F (UNIT_EXIT, u, unit, "unit id")                    \
     F (UNIT_EXIT, u, pid, "the unit process")                                           \
     F (UNIT_EXIT, i, status, "exit code, or minus the signal")
+#define MP_FIELDS_UNIT_DONE(F)                                                           \
+    F (UNIT_DONE, u, run, "run id") F (UNIT_DONE, u, unit, "unit id")                    \
+    F (UNIT_DONE, u, pid, "the unit process, which goes on")
 #define MP_FIELDS_ZYGOTE_EXIT(F)                                                         \
     F (ZYGOTE_EXIT, u, run, "run id")                                                    \
     F (ZYGOTE_EXIT, i, status, "exit code, or minus the signal")

@@ -104,9 +104,17 @@ class Daemons:
             return ""
 
     def stop(self):
+        self.terminate()
+        self.join()
+
+    def terminate(self):
+        """Tells the daemons to stop; join() waits for them. In between the front end
+        writes its summary while the zygote finishes its session."""
         for _, proc in reversed(self.procs):
             if proc.poll() is None:
                 proc.terminate()
+
+    def join(self):
         deadline = time.monotonic() + 8  # the agent gives zygotes 4 s to finish
         for _, proc in reversed(self.procs):
             try:
@@ -220,6 +228,8 @@ class FrontEnd:
             raise pytest.UsageError("pytest-mp: %s" % error) from None
         self.config = config
         self.np = np
+        self.daemons = None  # the embedded coordinator and agent
+        self.daemons_error = None  # why they could not start, raised when the run starts
         self.membership = {}
         self.strategies = {}
         self.units = {}
@@ -241,6 +251,24 @@ class FrontEnd:
         self.in_order = False
         self.order, self.next_in_order, self.ready = [], 0, set()
         self.tagging = None  # the worker of the report being replayed, for -v lines
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection(self, session):
+        # The embedded daemons start while this process collects, so that the agent
+        # has joined by the time the plan is ready.
+        if self.config.option.collectonly or self.config.getoption("mp_coord"):
+            return
+        try:
+            self.daemons = Daemons(self.np, str(self.config.invocation_params.dir),
+                                   self.config.getoption("mp_listen"),
+                                   key_file_given(self.config))
+        except (pytest.UsageError, WireError, OSError) as error:
+            self.daemons_error = error
+
+    def pytest_unconfigure(self, config):
+        if self.daemons is not None:
+            self.daemons.stop()  # a no-op but the wait when the run already stopped them
+            self.daemons = None
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, session, config, items):
@@ -268,16 +296,15 @@ class FrontEnd:
         option = self.config.option
         self.in_order = bool(getattr(option, "maxfail", 0) or getattr(option, "stepwise", False))
         coord = self.config.getoption("mp_coord")
-        daemons = None
+        daemons = self.daemons
         try:
             try:
                 if coord:
                     endpoint = coord
                     key_file = key_file_given(self.config)
                 else:
-                    daemons = Daemons(self.np, str(self.config.invocation_params.dir),
-                                      self.config.getoption("mp_listen"),
-                                      key_file_given(self.config))
+                    if daemons is None:
+                        raise self.daemons_error
                     endpoint, key_file = daemons.endpoint, daemons.key_file
                 # Unique among every front end of a shared coordinator: its routing id.
                 name = "fe-%s-%d-%s" % (socket.gethostname(), os.getpid(), os.urandom(4).hex())
@@ -293,7 +320,7 @@ class FrontEnd:
                     # What the worker printed is in the agent's log, gone after stop().
                     self.errors.append("the local agent's log ends with:\n"
                                        + daemons.log_tail("agent"))
-                daemons.stop()
+                daemons.terminate()  # waited for at unconfigure
         if self.errors:
             raise session.Interrupted("pytest-mp: " + "\n".join(self.errors))
         if session.shouldfail:

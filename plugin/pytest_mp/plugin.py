@@ -53,7 +53,12 @@ def pytest_addoption(parser):
     group.addoption("--mp-trace", metavar="FILE",
                     help="write a Chrome trace (for ui.perfetto.dev or chrome://tracing) of "
                     "the run to FILE: a track per agent slot, a slice per test")
+    group.addoption("--mp-reuse", action="store_true", dest="mp_reuse", default=None,
+                    help="run free and ungrouped tests one after another in reused unit "
+                    "processes (every fixture is torn down between tests; module state "
+                    "carries over): much faster on suites of many short tests")
     parser.addini("mp", "run tests with pytest-mp (like --mp)", type="bool", default=False)
+    parser.addini("mp_reuse", "like --mp-reuse", type="bool", default=False)
     parser.addini("num_processes", "processes for pytest-mp: 'auto' (or 'cpu_count') or "
                   "a number",
                   default="cpu_count")
@@ -62,6 +67,12 @@ def pytest_addoption(parser):
 def use_mp(config):
     option = config.getoption("use_mp")
     return bool(option if option is not None else config.getini("mp"))
+
+
+def reuse(config):
+    """Whether free and ungrouped tests may share a unit process (--mp-reuse)."""
+    option = config.getoption("mp_reuse")
+    return bool(option if option is not None else config.getini("mp_reuse"))
 
 
 AUTO_PROCESSES = ("auto", "cpu_count")

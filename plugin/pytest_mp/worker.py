@@ -17,6 +17,7 @@ import pytest
 
 from . import checkout as mpcheckout
 from . import junit_relay, payload, wire
+from .plugin import reuse as reuse_wanted
 from .wire import Client
 
 REPORT_TIMEOUT_MS = 300000
@@ -24,6 +25,13 @@ REPORT_TIMEOUT_MS = 300000
 SPARES = 2
 # What a unit process writes uncaptured (-s) travels in pieces of at most this much.
 OUTPUT_CHUNK = 16384
+
+
+def _strategy(item):
+    """The strategy of item's group ('free' for ungrouped tests), as marked by the
+    plugin at collection."""
+    info = item.get_closest_marker("mp_group_info")
+    return info.kwargs.get("strategy", "free") if info is not None else "free"
 
 
 def _wait_status(status):
@@ -52,6 +60,15 @@ class Zygote:
         self.forward_output = config.getoption("capture", "fd") == "no"
         self.outputs = {}  # in the zygote: pipe fd -> [pid, decoder, worker, unit]
         self.spares = []  # in the zygote: (pid, assignment pipe) of each spare
+        # --mp-reuse: a process that ran a free or ungrouped test may run another. It
+        # tells its zygote so through `done` (one pipe for all; a line each, atomic);
+        # the zygote keeps it in `idle` and its assignment pipe open in `pipes`.
+        self.reuse = reuse_wanted(config)
+        self.reusable = set()  # nodeids a reused process may run
+        self.idle = []  # in the zygote: (pid, assignment pipe), oldest first
+        self.pipes = {}  # in the zygote: pid -> assignment pipe of each spare or idle one
+        self.last_unit = {}  # in the zygote: pid -> the unit an idle process last ran
+        self.done_read = self.done_write = -1
         self.zygote_pid = os.getpid()
         self.reporting = False
         self.deselected = []
@@ -95,6 +112,11 @@ class Zygote:
             # Objects of the collected session stay out of the collector's way, so that
             # forked unit processes do not copy the pages it would touch.
             gc.freeze()
+            if self.reuse:
+                self.reusable = {nodeid for nodeid, item in items.items()
+                                 if _strategy(item) == "free"}
+                self.done_read, self.done_write = os.pipe()
+                os.set_blocking(self.done_read, False)
             self._serve(session, client, items)
         client.close()
         # Back to pytest, whose session-finish hooks run before this process exits.
@@ -127,36 +149,23 @@ class Zygote:
                 # and set-up.
                 spares.append(self._fork_spare(client, items, children))
             fds = list(children) + list(self.outputs)
+            if self.done_read >= 0:
+                fds.append(self.done_read)
             ready = client.wait(fds, 1000)
             if ready == 1:
                 got = client.recv(0)
                 kind, msg = got if got else (None, None)
                 if kind == "RUN_END" and msg.run == self.run:
-                    # Spares read nothing and exit 0; units still running (a
-                    # cancelled run's) die with this process (their PDEATHSIG).
-                    for _, pipe in spares:
+                    # Spares and idle processes read nothing more and exit 0; units
+                    # still running (a cancelled run's) die with this process (their
+                    # PDEATHSIG).
+                    for pipe in self.pipes.values():
                         os.close(pipe)
                     return
                 if kind == "UNIT":
-                    while True:
-                        if not spares:
-                            spares.append(self._fork_spare(client, items, children))
-                        pid, pipe = spares.pop(0)
-                        try:
-                            with os.fdopen(pipe, "w") as assignment:
-                                json.dump([msg.unit, msg.tests, msg.slot], assignment)
-                            break
-                        except OSError:
-                            # The spare died waiting (its end is reaped as a spare's):
-                            # the unit goes to another.
-                            pass
-                    for fd, (child, _) in children.items():
-                        if child == pid:
-                            children[fd] = (pid, msg.unit)
-                    for out in self.outputs.values():
-                        if out[0] == pid:
-                            out[2:] = ["%s:%d" % (self.agent, msg.slot), msg.unit]
-                    # The unit process announces itself (UNIT_STARTED): only it may.
+                    self._assign(client, items, children, msg)
+            elif ready >= 2 and fds[ready - 2] == self.done_read:
+                self._take_done(children)
             elif ready >= 2 and fds[ready - 2] in self.outputs:
                 self._forward_output(client, fds[ready - 2])
             elif ready >= 2:
@@ -167,13 +176,68 @@ class Zygote:
                 for out_fd in [f for f, out in self.outputs.items() if out[0] == pid]:
                     # What it wrote last goes before the news of its end.
                     self._forward_output(client, out_fd, final=True)
+                # An idle reused process's UNIT_DONE may have died with it: its last
+                # unit's end is told again (the coordinator takes the first).
+                unit = unit or self.last_unit.pop(pid, 0)
                 if unit:
                     client.send("UNIT_EXIT", run=self.run, unit=unit, pid=pid,
                                 status=_wait_status(status))
-                else:
-                    for waiting in [s for s in spares if s[0] == pid]:
-                        os.close(waiting[1])
-                        spares.remove(waiting)
+                for waiting in [s for s in spares + self.idle if s[0] == pid]:
+                    (spares if waiting in spares else self.idle).remove(waiting)
+                pipe = self.pipes.pop(pid, None)
+                if pipe is not None:
+                    os.close(pipe)
+
+    def _assign(self, client, items, children, msg):
+        """Hands a UNIT to an idle reused process when it may go to one, else to the
+        oldest spare; a process that died waiting is passed over (its end is reaped
+        as a spare's)."""
+        keep = self.reuse and all(t in self.reusable for t in msg.tests)
+        if keep:
+            # Processes that went idle while the UNIT waited (the connection is
+            # looked at first): a unit that could reuse one must not fork instead.
+            self._take_done(children)
+        line = (json.dumps([msg.unit, msg.tests, msg.slot, keep]) + "\n").encode()
+        while True:
+            if keep and self.idle:
+                pid, pipe = self.idle.pop(0)
+            else:
+                if not self.spares:
+                    self.spares.append(self._fork_spare(client, items, children))
+                pid, pipe = self.spares.pop(0)
+            try:
+                os.write(pipe, line)  # at most PIPE_BUF: whole or not at all
+                break
+            except OSError:
+                os.close(self.pipes.pop(pid))
+        if not keep:
+            # Its only unit: the end of file it reads next lets it go.
+            os.close(self.pipes.pop(pid))
+        self.last_unit.pop(pid, None)
+        for fd, (child, _) in children.items():
+            if child == pid:
+                children[fd] = (pid, msg.unit)
+        for out in self.outputs.values():
+            if out[0] == pid:
+                out[2:] = ["%s:%d" % (self.agent, msg.slot), msg.unit]
+        # The unit process announces itself (UNIT_STARTED): only it may.
+
+    def _take_done(self, children):
+        """Reused processes that ended their units (and told the coordinator,
+        UNIT_DONE): idle until their next."""
+        try:
+            data = os.read(self.done_read, 65536)
+        except BlockingIOError:
+            return
+        for line in data.decode().split("\n"):
+            if not line:
+                continue
+            pid, unit = (int(x) for x in line.split())
+            for fd, (child, current) in children.items():
+                if child == pid and current == unit and pid in self.pipes:
+                    children[fd] = (pid, 0)
+                    self.last_unit[pid] = unit
+                    self.idle.append((pid, self.pipes[pid]))
 
     def _fork_spare(self, client, items, children):
         """Forks a spare, watched in children (pidfd -> (pid, 0)); returns (pid, pipe)."""
@@ -184,6 +248,7 @@ class Zygote:
         pid = os.fork()
         if pid:
             os.close(read_end)
+            self.pipes[pid] = write_end
             children[os.pidfd_open(pid)] = (pid, 0)
             if out_read >= 0:
                 os.close(out_write)
@@ -195,14 +260,16 @@ class Zygote:
         try:
             self.forked_at = time.time()
             os.close(write_end)
-            for _, pipe in self.spares:
-                # Other spares' assignment pipes: each must see its end of file when
-                # the zygote closes its end, so no copy may stay open here.
+            for pipe in self.pipes.values():
+                # Other processes' assignment pipes: each must see its end of file
+                # when the zygote closes its end, so no copy may stay open here.
                 os.close(pipe)
-            self.spares = []
+            self.pipes, self.spares, self.idle = {}, [], []
             for fd in self.outputs:
                 os.close(fd)
             self.outputs = {}
+            if self.done_read >= 0:
+                os.close(self.done_read)
             if out_read >= 0:
                 os.close(out_read)
                 os.dup2(out_write, 1)
@@ -252,11 +319,31 @@ class Zygote:
             capman.start_global_capturing()
             capman.suspend_global_capture()
         client = Client(self.endpoint, self.key_file, wire.unit_name(os.getpid()))
+        self.state["client"] = client
+        self.state["run"] = self.run
         with os.fdopen(pipe) as assignment:
-            text = assignment.read()
-        if not text:
-            return 0  # the zygote let its spare go
-        self.unit, nodeids, slot = json.loads(text)
+            while True:
+                text = assignment.readline()
+                if not text:
+                    break  # the zygote let it go
+                unit, nodeids, slot, keep = json.loads(text)
+                self._run_unit(client, items, unit, nodeids, slot)
+                if not keep:
+                    break
+                # Ended like a process that exits: its next unit may start. The zygote
+                # hears first, so that the unit the freed slot gets can come here
+                # rather than to a spare; this connection keeps UNIT_DONE ahead of the
+                # next UNIT_STARTED.
+                os.write(self.done_write, b"%d %d\n" % (os.getpid(), unit))
+                client.send("UNIT_DONE", run=self.run, unit=unit, pid=os.getpid())
+                self.forked_at = 0.0  # a reused process is not forked again
+        self.state["client"] = None
+        client.close()
+        return 0
+
+    def _run_unit(self, client, items, unit, nodeids, slot):
+        """Runs one unit's tests in plan order, reporting every phase."""
+        self.unit = unit
         self.started_at = time.time()
         # Where its tests run: a slot no other test on this agent holds meanwhile.
         self.worker = "%s:%d" % (self.agent, slot)
@@ -265,11 +352,9 @@ class Zygote:
         # Before any REPORT, on the same connection (so it arrives first): the agent
         # learns the pid it must reap and may kill, the coordinator whose unit it runs.
         client.send("UNIT_STARTED", run=self.run, unit=self.unit, pid=os.getpid())
-        if self.junit:
+        if self.junit and self.junit_recorder is None:
             self.junit_recorder = junit_relay.install(self.config,
                                                       self.config.getini("junit_family"))
-        self.state["client"] = client
-        self.state["run"] = self.run
         self.reporting = True
         # In plan order: the coordinator follows the unit's progress test by test.
         present = [n for n in nodeids if n in items]
@@ -282,9 +367,6 @@ class Zygote:
             nextitem = items[following[nodeid]] if nodeid in following else None
             item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
         self.reporting = False
-        self.state["client"] = None
-        client.close()
-        return 0
 
     def _report_missing(self, nodeid):
         

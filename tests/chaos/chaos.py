@@ -16,9 +16,9 @@ driver thread injects 1-3 faults per run, drawn from random.Random("<seed>:<run>
 no two seeds share a run's faults):
 SIGKILL an agent (restarted later), SIGKILL a zygote, SIGKILL a unit process,
 SIGSTOP an agent for a while, take a host's veth down for a while, restart the
-coordinator. Every test appends JSON lines ("start", then "end" when its body
-finished) to a record file named by MP_CHAOS_RECORDS, which reaches the tests
-through the agents' environment.
+coordinator. Every other run passes --mp-reuse. Every test appends JSON lines
+("start", then "end" when its body finished) to a record file named by
+MP_CHAOS_RECORDS, which reaches the tests through the agents' environment.
 
 After every run it checks:
   exactly-once   every collected test is in the junit file exactly once
@@ -701,10 +701,15 @@ def run_once(lab, run, seed, timeout):
     cmd = [str(lab.python), "-m", "pytest", "-p", "no:cacheprovider", "--mp",
            "--mp-coord", lab.endpoint, "--mp-key-file=%s" % lab.key, "--mp-min-agents", "1",
            "--junitxml=%s" % junit, "-q", "--chaos-run", str(run)]
+    if run % 2:
+        # Every other run reuses unit processes: kills then hit processes between
+        # tests and processes that ran others before.
+        cmd.append("--mp-reuse")
     #  The `=` forms matter: pytest takes a separate value naming an existing file
     #  (the key) for a path argument, and the rootdir (so every node id) would change.
     driver = Driver(lab, plan_faults(random.Random("%d:%d" % (seed, run))), seed, run)
-    log("  run %d: faults planned %r" % (run, driver.faults))
+    log("  run %d%s: faults planned %r" % (run, " (--mp-reuse)" if run % 2 else "",
+                                           driver.faults))
     started = time.time()
     with open(out_path, "w") as out:
         front = subprocess.Popen(cmd, cwd=lab.suite_dir, stdin=subprocess.DEVNULL, stdout=out,

@@ -119,16 +119,25 @@ class FakeClient:
         self.sent.append((type_name, fields))
 
 
-def _zygote(run):
+def _zygote(run, reusable=()):
     zygote = worker.Zygote.__new__(worker.Zygote)  # no environment of a worker here
     zygote.run = run
     zygote.agent, zygote.outputs, zygote.spares = "a", {}, []
+    zygote.reuse, zygote.reusable = bool(reusable), set(reusable)
+    zygote.idle, zygote.pipes, zygote.last_unit = [], {}, {}
+    zygote.done_read = zygote.done_write = -1
+    if reusable:
+        zygote.done_read, zygote.done_write = os.pipe()
+        os.set_blocking(zygote.done_read, False)
     spares = []
 
     def fork_spare(client, items, children):
         read_end, write_end = os.pipe()
         spares.append(read_end)
-        return 1000 + len(spares), write_end
+        pid = 1000 + len(spares)
+        zygote.pipes[pid] = write_end
+        children[-pid] = (pid, 0)  # stands for its pidfd
+        return pid, write_end
 
     zygote._fork_spare = fork_spare
     return zygote, spares
@@ -147,7 +156,37 @@ def test_zygote_leaves_on_its_runs_end_and_lets_its_spare_go():
     assert not client.messages
     # The unit went to the first spare; the second read nothing: it exits 0.
     with os.fdopen(spares[0]) as first, os.fdopen(spares[1]) as second:
-        assert json.loads(first.read()) == [3, ["t.py::a"], 0]
+        assert json.loads(first.read()) == [3, ["t.py::a"], 0, False]
         assert second.read() == ""
     # UNIT_STARTED is the unit process's to send, no longer the zygote's.
+    assert client.sent == []
+
+
+def test_zygote_gives_free_units_to_an_idle_reused_process_and_groups_to_spares():
+    msg = wire.MESSAGES
+    zygote, spares = _zygote(7, reusable={"t.py::a", "t.py::b"})
+
+    class Client(FakeClient):
+        def recv(self, timeout):
+            got = super().recv(timeout)
+            if got[0] == "UNIT" and got[1].unit == 4:
+                # The process that ran unit 3 went idle while unit 4 waited.
+                os.write(zygote.done_write, b"1001 3\n")
+            return got
+
+    client = Client([
+        ("UNIT", msg["UNIT"](run=7, unit=3, group="", tests=["t.py::a"], slot=0)),
+        ("UNIT", msg["UNIT"](run=7, unit=4, group="", tests=["t.py::b"], slot=1)),
+        ("UNIT", msg["UNIT"](run=7, unit=5, group="S", tests=["t.py::s1", "t.py::s2"],
+                             slot=0)),
+        ("RUN_END", msg["RUN_END"](run=7)),
+    ])
+    zygote._serve(None, client, {})
+    with os.fdopen(spares[0]) as first, os.fdopen(spares[1]) as second:
+        # Units 3 and 4 in the first process, which stays for more; the serial unit
+        # in a fresh spare, which is let go after it.
+        assert [json.loads(line) for line in first] == [
+            [3, ["t.py::a"], 0, True], [4, ["t.py::b"], 1, True]]
+        assert [json.loads(line) for line in second] == [
+            [5, ["t.py::s1", "t.py::s2"], 0, False]]
     assert client.sent == []
