@@ -101,6 +101,9 @@ static int s_on_coord (zloop_t *loop, zsock_t *reader, void *arg)
         case MP_MSG_RUN_START:
             mp_agentd_start_run (self, msg);
             break;
+        case MP_MSG_RUN_PLAN:
+            mp_agentd_plan_run (self, msg);
+            break;
         case MP_MSG_KILL: {
             //  Only a unit process of ours, of that run and unit: never any pid it names.
             mp_kill_msg_t order;

@@ -94,6 +94,8 @@ void mp_agentd_wait_zygotes (mp_agentd_t *self, uint64_t until_ms);
 void mp_agentd_discard_run (mp_agentd_t *self, mp_agent_run_t *run);
 //  RUN_START: spawns the run's zygote.
 void mp_agentd_start_run (mp_agentd_t *self, mp_msg_t *msg);
+//  RUN_PLAN: an early run's files and tests, written for its zygote to compare.
+void mp_agentd_plan_run (mp_agentd_t *self, mp_msg_t *msg);
 //  A child was reaped: a zygote or an orphaned unit process, reported.
 void mp_agentd_reaped (mp_agentd_t *self, pid_t pid, int wstatus);
 

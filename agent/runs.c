@@ -148,18 +148,43 @@ void mp_agentd_remove_run_files (mp_agent_run_t *run)
 }
 
 //  Writes the front end's test files and planned test ids, one per line after the
-//  number of files, for the zygote to compare with its own checkout. MP_OK or MP_EIO.
-static int s_write_checkout (const char *path, const mp_run_start_msg_t *start)
+//  number of files, for the zygote to compare with its own checkout; for a run not
+//  planned yet, "early" alone (the zygote waits for the file to change). Whole or not
+//  at all: written aside, then renamed. MP_OK or MP_EIO.
+static int s_write_checkout (const char *path, const mp_strs_t *files,
+                             const mp_strs_t *tests, int early)
 {
-    FILE *f = fopen (path, "w");
+    char aside[sizeof ((mp_agent_run_t *) 0)->checkout_path + 8];
+    snprintf (aside, sizeof aside, "%s.new", path);
+    FILE *f = fopen (aside, "w");
     if (!f)
         return MP_EIO;
-    fprintf (f, "%zu\n", start->files.count);
-    for (size_t i = 0; i < start->files.count; i++)
-        fprintf (f, "%s\n", start->files.items[i]);
-    for (size_t i = 0; i < start->tests.count; i++)
-        fprintf (f, "%s\n", start->tests.items[i]);
-    return fclose (f) == 0 ? MP_OK : MP_EIO;
+    if (early)
+        fprintf (f, "early\n");
+    else {
+        fprintf (f, "%zu\n", files->count);
+        for (size_t i = 0; i < files->count; i++)
+            fprintf (f, "%s\n", files->items[i]);
+        for (size_t i = 0; i < tests->count; i++)
+            fprintf (f, "%s\n", tests->items[i]);
+    }
+    if (fclose (f) != 0 || rename (aside, path) != 0) {
+        unlink (aside);
+        return MP_EIO;
+    }
+    return MP_OK;
+}
+
+void mp_agentd_plan_run (mp_agentd_t *self, mp_msg_t *msg)
+{
+    mp_run_plan_msg_t plan;
+    mp_run_plan_msg_view (msg, &plan);
+    mp_agent_run_t *run = mp_agentd_find_run (self, plan.run);
+    if (!run || run->ended)
+        return;
+    if (s_write_checkout (run->checkout_path, &plan.files, &plan.tests, 0) != MP_OK)
+        mp_warn ("run %" PRIu64 ": cannot write %s: its zygote waits in vain", run->id,
+                 run->checkout_path);
 }
 
 void mp_agentd_enforce_grace (mp_agentd_t *self, uint64_t now)
@@ -193,7 +218,8 @@ void mp_agentd_start_run (mp_agentd_t *self, mp_msg_t *msg)
     snprintf (run->log_path, sizeof run->log_path, "%s/run-%" PRIu64 ".log", self->rundir, id);
     snprintf (run->checkout_path, sizeof run->checkout_path, "%s/run-%" PRIu64 ".checkout",
               self->rundir, id);
-    if (s_write_checkout (run->checkout_path, &start) != MP_OK)
+    if (s_write_checkout (run->checkout_path, &start.files, &start.tests, start.early != 0)
+        != MP_OK)
         mp_warn ("run %" PRIu64 ": cannot write %s: its checkout goes unchecked", id,
                  run->checkout_path);
     size_t nenv = 0;

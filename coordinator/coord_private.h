@@ -70,6 +70,9 @@ int mp_coord_unit_active (const mp_run_t *run, const mp_unit_t *unit);
 void mp_coord_dispatch (mp_coord_t *self);
 //  Tells an agent about every running run it has not been told of.
 void mp_coord_offer_runs (mp_coord_t *self, mp_agent_entry_t *agent);
+//  Every test of the run's plan, in plan order (borrowed strings; the array is the
+//  caller's to free), or NULL when out of memory.
+const char **mp_coord_planned_tests (mp_run_t *run, size_t *count);
 //  An agent is gone: its units go back to the queue (once) or fail.
 void mp_coord_agent_lost (mp_coord_t *self, mp_agent_entry_t *agent, const char *why);
 //  Appends an event to a run and answers its waiting poll.

@@ -15,6 +15,30 @@ static void s_send_run_end (mp_coord_t *self, mp_run_t *run)
     }
 }
 
+//  An early run is planned: the zygotes started before it compare their checkout with
+//  it now, through their agents (those of agents that join later get it with
+//  RUN_START).
+static void s_send_plan (mp_coord_t *self, mp_run_t *run)
+{
+    size_t ntests;
+    const char **tests = mp_coord_planned_tests (run, &ntests);
+    if (!tests) {
+        mp_warn ("out of memory sending run %" PRIu64 "'s plan", run->id);
+        return;
+    }
+    for (size_t i = 0; i < mp_agent_table_size (self->agents); i++) {
+        mp_agent_entry_t *agent = mp_agent_table_at (self->agents, i);
+        int ready = mp_run_ready (run, agent->key);
+        if (ready == MP_READY_NONE || ready == MP_READY_FAILED)
+            continue;
+        mp_msg_t *plan = MP_PACK (run_plan, .run = run->id,
+                                  .files = { (const char *const *) run->files, run->nfiles },
+                                  .tests = { tests, ntests });
+        mp_coord_send (self, agent->routing_id, "", 0, &plan);
+    }
+    free (tests);
+}
+
 //  The run is over: no unit queued or running (or it was cancelled).
 void mp_coord_finish_run (mp_coord_t *self, mp_run_t *run)
 {
@@ -47,12 +71,16 @@ void mp_coord_on_submit (mp_coord_t *self, mp_request_t *req)
     run->nunits_announced = (size_t) submit.units;
     run->timeout_ms = submit.timeout_ms;
     run->wait_ms = submit.wait_ms;
+    run->early = submit.early != 0;
     run->front_seen_ms = mp_clock_mono_ms ();
     snprintf (run->front_name, sizeof run->front_name, "%s", mp_msg_from (req->msg));
     self->next_run++;
     mp_info ("run %" PRIu64 " submitted from %s: %zu units", run->id, run->cwd,
              run->nunits_announced);
     mp_coord_reply_ok (self, req, run->id);
+    if (run->early)
+        for (size_t i = 0; i < mp_agent_table_size (self->agents); i++)
+            mp_coord_offer_runs (self, mp_agent_table_at (self->agents, i));
 }
 
 void mp_coord_on_plan_unit (mp_coord_t *self, mp_request_t *req)
@@ -73,6 +101,8 @@ void mp_coord_on_plan_unit (mp_coord_t *self, mp_request_t *req)
         rc = MP_ENOMEM;
         mp_set_error (err, sizeof err, "out of memory");
     }
+    if (unit && rc == MP_OK)
+        mp_sched_weigh (run->sched, unit->id, plan.weight_ms);
     if (rc != MP_OK)
         mp_coord_reply_error (self, req, rc, "%s", err);
     else
@@ -82,6 +112,16 @@ void mp_coord_on_plan_unit (mp_coord_t *self, mp_request_t *req)
 void mp_coord_on_plan_end (mp_coord_t *self, mp_request_t *req)
 {
     mp_run_t *run = req->run;
+    mp_plan_end_msg_t end;
+    mp_plan_end_msg_view (req->msg, &end);
+    int early = run->early && run->state == MP_RUN_PLANNING;
+    if (early) {
+        run->nunits_announced = mp_run_nunits (run);
+        if (mp_run_set_files (run, end.files.items, end.files.count) != MP_OK) {
+            mp_coord_reply_error (self, req, MP_ENOMEM, "out of memory planning a run");
+            return;
+        }
+    }
     if (run->state != MP_RUN_PLANNING || mp_run_nunits (run) != run->nunits_announced) {
         mp_coord_reply_error (self, req, MP_ESTATE,
                               "run %" PRIu64 ": plan has %zu of %zu announced units",
@@ -92,6 +132,8 @@ void mp_coord_on_plan_end (mp_coord_t *self, mp_request_t *req)
     run->state = MP_RUN_RUNNING;
     run->started_ms = mp_clock_mono_ms ();
     mp_coord_reply_ok (self, req, mp_agent_table_size (self->agents));
+    if (early)
+        s_send_plan (self, run);
     for (size_t i = 0; i < mp_agent_table_size (self->agents); i++)
         mp_coord_offer_runs (self, mp_agent_table_at (self->agents, i));
     if (mp_sched_done (run->sched))
@@ -124,7 +166,7 @@ void mp_coord_abandon_run (mp_coord_t *self, mp_run_t *run)
 {
     mp_warn ("run %" PRIu64 ": no word from its front end for %d s: cancelling it", run->id,
              MP_FRONT_SILENCE_MS / 1000);
-    if (run->state == MP_RUN_PLANNING) {
+    if (run->state == MP_RUN_PLANNING && !run->early) {
         run->state = MP_RUN_DONE;
         run->done_ms = mp_clock_mono_ms ();
         return;

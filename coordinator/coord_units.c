@@ -150,11 +150,31 @@ void mp_coord_agent_lost (mp_coord_t *self, mp_agent_entry_t *agent, const char 
     }
 }
 
+const char **mp_coord_planned_tests (mp_run_t *run, size_t *count)
+{
+    size_t ntests = 0;
+    for (size_t i = 0; i < mp_run_nunits (run); i++)
+        ntests += mp_run_unit_at (run, i)->ntests;
+    const char **tests = (const char **) calloc (ntests ? ntests : 1, sizeof *tests);
+    if (!tests)
+        return NULL;
+    ntests = 0;
+    for (size_t i = 0; i < mp_run_nunits (run); i++) {
+        mp_unit_t *unit = mp_run_unit_at (run, i);
+        for (size_t t = 0; t < unit->ntests; t++)
+            tests[ntests++] = unit->tests[t];
+    }
+    *count = ntests;
+    return tests;
+}
+
 void mp_coord_offer_runs (mp_coord_t *self, mp_agent_entry_t *agent)
 {
     for (mp_run_t *run = (mp_run_t *) zlistx_first (self->runs); run;
          run = (mp_run_t *) zlistx_next (self->runs)) {
-        if (run->state != MP_RUN_RUNNING || mp_run_ready (run, agent->key) != MP_READY_NONE)
+        int offered = run->state == MP_RUN_RUNNING
+                      || (run->early && run->state == MP_RUN_PLANNING);
+        if (!offered || mp_run_ready (run, agent->key) != MP_READY_NONE)
             continue;
         //  What every process of the run may know of it (a test's identity).
         size_t workers = 0;
@@ -164,26 +184,20 @@ void mp_coord_offer_runs (mp_coord_t *self, mp_agent_entry_t *agent)
         snprintf (count, sizeof count, "PYTEST_MP_WORKER_COUNT=%zu", workers);
         snprintf (uid, sizeof uid, "PYTEST_MP_TESTRUN_UID=%s", run->uid);
         const char *env[] = { count, uid };
-        //  Every planned test, for the zygote to check that it collected them.
-        size_t ntests = 0;
-        for (size_t i = 0; i < mp_run_nunits (run); i++)
-            ntests += mp_run_unit_at (run, i)->ntests;
-        const char **tests = (const char **) calloc (ntests ? ntests : 1, sizeof *tests);
+        //  Every planned test, for the zygote to check that it collected them (none
+        //  yet for an early run's first agents: RUN_PLAN brings them).
+        size_t ntests;
+        const char **tests = mp_coord_planned_tests (run, &ntests);
         if (!tests) {
             mp_warn ("out of memory offering run %" PRIu64, run->id);
             continue;
-        }
-        ntests = 0;
-        for (size_t i = 0; i < mp_run_nunits (run); i++) {
-            mp_unit_t *unit = mp_run_unit_at (run, i);
-            for (size_t t = 0; t < unit->ntests; t++)
-                tests[ntests++] = unit->tests[t];
         }
         mp_msg_t *start = MP_PACK (run_start, .run = run->id, .cwd = run->cwd,
                                    .args = { (const char *const *) run->args, run->nargs },
                                    .env = { env, 2 },
                                    .files = { (const char *const *) run->files, run->nfiles },
-                                   .tests = { tests, ntests });
+                                   .tests = { tests, ntests },
+                                   .early = run->state == MP_RUN_PLANNING);
         free (tests);
         mp_run_set_ready (run, agent->key, MP_READY_STARTING);
         mp_coord_send (self, agent->routing_id, "", 0, &start);

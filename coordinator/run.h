@@ -54,6 +54,7 @@ typedef struct {
     char uid[33];     //  random hex, unique across coordinators: PYTEST_MP_TESTRUN_UID
     int state;        //  mp_run_state_t
     int cancelled;
+    int early;        //  its zygotes start at once, collecting while its plan is made
     char *cwd;
     char **args;      //  the front end's pytest arguments, owned
     size_t nargs;

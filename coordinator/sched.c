@@ -14,6 +14,7 @@ typedef struct {
     uint64_t id;
     size_t group;  //  index into groups
     size_t ntests;
+    uint64_t weight_ms; //  expected duration (earlier runs'), 0 when not known
     size_t plan;   //  position in add order
     int strategy;
     mp_unit_state_t state;
@@ -280,6 +281,8 @@ s_before (const mp_sched_t *self, size_t a, size_t b)
         if (ga->first != gb->first)
             return ga->first < gb->first;
     }
+    else if (ua->weight_ms != ub->weight_ms)
+        return ua->weight_ms > ub->weight_ms; //  longest first
     else if (ua->ntests != ub->ntests)
         return ua->ntests > ub->ntests;
     return ua->plan < ub->plan;
@@ -302,6 +305,20 @@ s_sort (const mp_sched_t *self, size_t *a, size_t *tmp, size_t n)
     while (j < n)
         tmp[k++] = a[j++];
     memcpy (a, tmp, n * sizeof *a);
+}
+
+int
+mp_sched_weigh (mp_sched_t *self, uint64_t unit, uint64_t weight_ms)
+{
+    if (!self)
+        return MP_ENOENT;
+    if (self->sealed)
+        return MP_ESTATE;
+    size_t pos = s_find_unit (self, unit);
+    if (pos == S_NONE)
+        return MP_ENOENT;
+    self->units[pos].weight_ms = weight_ms;
+    return MP_OK;
 }
 
 void

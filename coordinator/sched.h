@@ -1,7 +1,8 @@
 //  A run's unit queue and its isolation barrier.
 //
 //  Order: isolated groups first, in plan order (each group's units together), then
-//  the other units, larger units (more tests) first, plan order among equals.
+//  the other units, longest expected first (mp_sched_weigh), then larger units (more
+//  tests) first, plan order among equals.
 //  Barrier: an isolated group's first unit starts only when no slot is busy anywhere
 //  (busy counts every agent and every run); while any unit of that group is queued
 //  or running, only that group's units start. Non-isolated units start whenever a
@@ -48,6 +49,9 @@ void mp_sched_destroy (mp_sched_t **self_p);
 //  MP_ENOMEM.
 int mp_sched_add (mp_sched_t *self, uint64_t unit, const char *group, int strategy,
                   size_t ntests);
+//  Sets a unit's expected duration before sealing (0, the default: not known).
+//  MP_OK, MP_ENOENT (no such unit) or MP_ESTATE (already sealed).
+int mp_sched_weigh (mp_sched_t *self, uint64_t unit, uint64_t weight_ms);
 //  Fixes the order; no more units may be added.
 void mp_sched_seal (mp_sched_t *self);
 

@@ -82,7 +82,9 @@ typedef enum { MP_SCOPE_NONE = 0, MP_SCOPE_RUN = 1, MP_SCOPE_UNIT = 2 } mp_scope
     X (STATUS_INFO, status_info, 36, MP_ROLE_COORD, MP_SCOPE_NONE,                      \
        "the coordinator's agents and runs, as JSON")                                    \
     X (UNIT_DONE, unit_done, 37, MP_ROLE_UNIT, MP_SCOPE_UNIT,                           \
-       "a unit process kept for reuse (--mp-reuse) ended its unit and waits for another")
+       "a unit process kept for reuse (--mp-reuse) ended its unit and waits for another")  \
+    X (RUN_PLAN, run_plan, 38, MP_ROLE_COORD, MP_SCOPE_NONE,                            \
+       "an early run is planned: the agent hands its zygote files and tests to compare")
 
 //  Fields of each message, in wire order: F (NAME, type, field, meaning).
 #define MP_FIELDS_OK(F) F (OK, u, value, "meaning depends on the request")
@@ -97,7 +99,8 @@ typedef enum { MP_SCOPE_NONE = 0, MP_SCOPE_RUN = 1, MP_SCOPE_UNIT = 2 } mp_scope
     F (RUN_START, u, run, "run id") F (RUN_START, s, cwd, "the front end's directory")   \
     F (RUN_START, S, args, "pytest arguments") F (RUN_START, S, env, "extra KEY=VALUE")   \
     F (RUN_START, S, files, "the front end's test files: 'path digest' each")           \
-    F (RUN_START, S, tests, "every planned test id: the zygote must have collected them")
+    F (RUN_START, S, tests, "every planned test id: the zygote must have collected them") \
+    F (RUN_START, u, early, "1: not planned yet; files and tests come in RUN_PLAN")
 #define MP_FIELDS_RUN_END(F) F (RUN_END, u, run, "run id")
 #define MP_FIELDS_ZYGOTE_READY(F)                                                        \
     F (ZYGOTE_READY, u, run, "run id") F (ZYGOTE_READY, u, collected, "tests collected") \
@@ -128,13 +131,21 @@ typedef enum { MP_SCOPE_NONE = 0, MP_SCOPE_RUN = 1, MP_SCOPE_UNIT = 2 } mp_scope
     F (SUBMIT, u, units, "units the plan will hold")                                     \
     F (SUBMIT, u, timeout_ms, "per test, 0 for none")                                    \
     F (SUBMIT, S, files, "its test files: 'path digest' each, for agents to compare")    \
-    F (SUBMIT, u, wait_ms, "how long a unit may wait for an agent with its labels")
+    F (SUBMIT, u, wait_ms, "how long a unit may wait for an agent with its labels")       \
+    F (SUBMIT, u, early, "1: agents start collecting now, before the plan, unchecked "   \
+                         "(units: 0, the plan is what came by PLAN_END)")
 #define MP_FIELDS_PLAN_UNIT(F)                                                           \
     F (PLAN_UNIT, u, run, "run id") F (PLAN_UNIT, u, unit, "unit id")                    \
     F (PLAN_UNIT, s, group, "group, empty when ungrouped")                               \
     F (PLAN_UNIT, u, strategy, "an mp_strategy_t") F (PLAN_UNIT, S, tests, "test ids")   \
-    F (PLAN_UNIT, S, requires, "labels its agent must have: KEY or KEY=VALUE each")
-#define MP_FIELDS_PLAN_END(F) F (PLAN_END, u, run, "run id")
+    F (PLAN_UNIT, S, requires, "labels its agent must have: KEY or KEY=VALUE each")     \
+    F (PLAN_UNIT, u, weight_ms, "expected duration from earlier runs; 0: not known")
+#define MP_FIELDS_PLAN_END(F)                                                            \
+    F (PLAN_END, u, run, "run id")                                                       \
+    F (PLAN_END, S, files, "an early run's test files: 'path digest' each")
+#define MP_FIELDS_RUN_PLAN(F)                                                            \
+    F (RUN_PLAN, u, run, "run id") F (RUN_PLAN, S, files, "the front end's test files")   \
+    F (RUN_PLAN, S, tests, "every planned test id: the zygote must have collected them")
 #define MP_FIELDS_POLL(F)                                                                \
     F (POLL, u, run, "run id") F (POLL, u, after, "last event seen")                     \
     F (POLL, u, wait_ms, "longest wait for news")

@@ -17,8 +17,10 @@ import warnings
 import pytest
 
 from . import checkout as mpcheckout
+from . import durations as mpdurations
 from . import junit_relay, payload, wire
 from . import plan as mpplan
+from .early import EarlyStart
 from .plugin import key_file_given
 from .trace import TraceRecorder
 from .wire import Client, WireError, generate_key
@@ -230,6 +232,8 @@ class FrontEnd:
         self.np = np
         self.daemons = None  # the embedded coordinator and agent
         self.daemons_error = None  # why they could not start, raised when the run starts
+        self.early = None  # EarlyStart: the run, submitted while this process collects
+        self.durations = {}  # nodeid -> seconds its phases took, this run
         self.membership = {}
         self.strategies = {}
         self.units = {}
@@ -256,16 +260,29 @@ class FrontEnd:
     def pytest_collection(self, session):
         # The embedded daemons start while this process collects, so that the agent
         # has joined by the time the plan is ready.
-        if self.config.option.collectonly or self.config.getoption("mp_coord"):
+        config = self.config
+        if (config.option.collectonly or config.getoption("mp_groups")
+                or config.getoption("mp_coord")):
             return
         try:
-            self.daemons = Daemons(self.np, str(self.config.invocation_params.dir),
-                                   self.config.getoption("mp_listen"),
-                                   key_file_given(self.config))
+            self.daemons = daemons = Daemons(self.np, str(config.invocation_params.dir),
+                                             config.getoption("mp_listen"),
+                                             key_file_given(config))
         except (pytest.UsageError, WireError, OSError) as error:
             self.daemons_error = error
+            return
+        if config.getoption("mp_listen"):
+            return  # remote agents may join: the run waits for the plan, to be checked
+        # The local agent's zygote collects while this process does.
+        self.early = EarlyStart(
+            lambda: self._connect(daemons.endpoint, daemons.key_file),
+            lambda client: self._wait_for_agents(client, daemons),
+            lambda client: self._submit(client, early=True))
 
     def pytest_unconfigure(self, config):
+        if self.early is not None:
+            self.early.cancel()  # started, never planned
+            self.early = None
         if self.daemons is not None:
             self.daemons.stop()  # a no-op but the wait when the run already stopped them
             self.daemons = None
@@ -297,23 +314,21 @@ class FrontEnd:
         self.in_order = bool(getattr(option, "maxfail", 0) or getattr(option, "stepwise", False))
         coord = self.config.getoption("mp_coord")
         daemons = self.daemons
+        run = None
         try:
             try:
                 if coord:
-                    endpoint = coord
-                    key_file = key_file_given(self.config)
+                    client = self._connect(coord, key_file_given(self.config))
+                elif self.early is not None:
+                    early, self.early = self.early, None
+                    client, run = early.take()
                 else:
                     if daemons is None:
                         raise self.daemons_error
-                    endpoint, key_file = daemons.endpoint, daemons.key_file
-                # Unique among every front end of a shared coordinator: its routing id.
-                name = "fe-%s-%d-%s" % (socket.gethostname(), os.getpid(), os.urandom(4).hex())
-                client = Client(endpoint, key_file, name,
-                                self.config.getoption("mp_curve_cert"),
-                                self.config.getoption("mp_coord_cert"))
-            except (WireError, OSError) as error:
+                    client = self._connect(daemons.endpoint, daemons.key_file)
+            except (WireError, OSError, RuntimeError) as error:
                 raise session.Interrupted("pytest-mp: %s" % error) from None
-            self._run(session, client, units, daemons)
+            self._run(session, client, units, daemons, run)
         finally:
             if daemons is not None:
                 if self.errors:
@@ -343,27 +358,44 @@ class FrontEnd:
                     agents, wanted, client.endpoint, self.config.getoption("mp_wait")))
             time.sleep(0.05)
 
-    def _run(self, session, client, units, daemons):
-        run = None
+    def _connect(self, endpoint, key_file):
+        # Unique among every front end of a shared coordinator: its routing id.
+        name = "fe-%s-%d-%s" % (socket.gethostname(), os.getpid(), os.urandom(4).hex())
+        return Client(endpoint, key_file, name, self.config.getoption("mp_curve_cert"),
+                      self.config.getoption("mp_coord_cert"))
+
+    def _submit(self, client, early=False, session=None, units=()):
+        """The run's id. An early run (before collection) names no files and no unit
+        count: its plan is what comes by PLAN_END."""
+        root = self.config.rootpath
+        files = [] if early else mpcheckout.fingerprints(
+            root, mpcheckout.test_files(session.items, root))
+        return client.request(
+            "SUBMIT", cwd=str(self.config.invocation_params.dir),
+            args=list(self.config.invocation_params.args), units=len(units),
+            timeout_ms=int(self.config.getoption("mp_timeout") * 1000),
+            files=files, wait_ms=int(self.config.getoption("mp_wait") * 1000),
+            early=int(early), timeout=REQUEST_TIMEOUT_MS,
+        ).value
+
+    def _run(self, session, client, units, daemons, run=None):
+        files = []  # an early run's: its zygotes compare them once it is planned
         try:
-            self._wait_for_agents(client, daemons)
-            root = self.config.rootpath
-            run = client.request(
-                "SUBMIT", cwd=str(self.config.invocation_params.dir),
-                args=list(self.config.invocation_params.args), units=len(units),
-                timeout_ms=int(self.config.getoption("mp_timeout") * 1000),
-                files=mpcheckout.fingerprints(root, mpcheckout.test_files(session.items, root)),
-                wait_ms=int(self.config.getoption("mp_wait") * 1000),
-                timeout=REQUEST_TIMEOUT_MS,
-            ).value
+            if run is None:
+                self._wait_for_agents(client, daemons)
+                run = self._submit(client, session=session, units=units)
+            else:
+                root = self.config.rootpath
+                files = mpcheckout.fingerprints(root, mpcheckout.test_files(session.items, root))
+            weights = mpdurations.weights(units, mpdurations.load(self.config))
             for unit in units:
                 client.request(
                     "PLAN_UNIT", run=run, unit=unit.id, group=unit.group,
                     strategy=mpplan.STRATEGY_NUMBER[unit.strategy], tests=unit.nodeids,
-                    requires=unit.requires,
+                    requires=unit.requires, weight_ms=weights[unit.id],
                     timeout=REQUEST_TIMEOUT_MS,
                 )
-            client.request("PLAN_END", run=run, timeout=REQUEST_TIMEOUT_MS)
+            client.request("PLAN_END", run=run, files=files, timeout=REQUEST_TIMEOUT_MS)
             self._follow(session, client, run, daemons)
         except (WireError, RuntimeError) as error:
             if run is not None and isinstance(error, WireError):
@@ -509,6 +541,7 @@ class FrontEnd:
         """Reports arrived as tests finished; the summaries (FAILURES, PASSES, the short
         test summary) and the junit file list them in collection order, as a plain
         run does. Runs before the terminal reporter and the junit writer finish."""
+        mpdurations.save(self.config, self.durations)
         position = {nodeid: i for i, nodeid in enumerate(self.items)}
         last = len(position)
 
@@ -605,6 +638,8 @@ class FrontEnd:
                     self.tagging = None
         hook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
         self.finished.add(nodeid)
+        if reports:
+            self.durations[nodeid] = sum(getattr(r, "duration", 0) or 0 for r in reports)
         self._trace_test(nodeid, reports)
 
     def _mark_where(self, nodeid, report):

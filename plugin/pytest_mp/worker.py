@@ -99,9 +99,12 @@ class Zygote:
             # Whole, up to what one message may hold.
             error = "%d error(s) collecting the tests on this host:\n%s" % (
                 session.testsfailed, "\n".join(self.collect_errors)[-60000:])
-        elif self.checkout:
-            error = self._compare_checkout(items)
         client = Client(self.endpoint, self.key_file, wire.zygote_name(self.run))
+        if not error and self.checkout:
+            error = self._compare_checkout(client, items)
+            if error is None:
+                client.close()  # the run ended before it was planned
+                return True
         client.send("ZYGOTE_READY", run=self.run, collected=len(items), error=error)
         if not error:
             factory = getattr(self.config, "_tmp_path_factory", None)
@@ -122,21 +125,38 @@ class Zygote:
         # Back to pytest, whose session-finish hooks run before this process exits.
         return True
 
-    def _compare_checkout(self, items):
+    def _compare_checkout(self, client, items):
         """'' when this host has the front end's test files and collected every
-        planned test; else what differs."""
-        try:
-            with open(self.checkout, encoding="utf-8") as f:
-                lines = f.read().split("\n")[:-1]
-        except (OSError, UnicodeDecodeError) as error:
-            return "cannot read the front end's checkout from %s: %s" % (self.checkout, error)
+        planned test; else what differs. An early run (started before the front end
+        collected) has them once it is planned (the agent rewrites the file, RUN_PLAN);
+        None when it ended first."""
+        while True:
+            try:
+                with open(self.checkout, encoding="utf-8") as f:
+                    lines = f.read().split("\n")[:-1]
+            except (OSError, UnicodeDecodeError) as error:
+                return "cannot read the front end's checkout from %s: %s" % (self.checkout,
+                                                                            error)
+            if lines[:1] != ["early"]:
+                break
+            # Not planned yet: the agent rewrites the file (whole) once it is.
+            if self._run_ended(client, 20):
+                return None
         nfiles = int(lines[0]) if lines and lines[0].isdigit() else 0
-        problems = mpcheckout.differences(self.config.rootpath, lines[1:1 + nfiles],
-                                          lines[1 + nfiles:], items)
+        files, tests = lines[1:1 + nfiles], lines[1 + nfiles:]
+        problems = mpcheckout.differences(self.config.rootpath, files, tests, items)
         if not problems:
             return ""
         return "its checkout in %s differs from the front end's: %s" % (
             self.config.rootpath, "; ".join(problems))
+
+    def _run_ended(self, client, timeout_ms):
+        """Whether this run's RUN_END came within timeout_ms."""
+        if client.wait((), timeout_ms) != 1:
+            return False
+        got = client.recv(0)
+        kind, msg = got if got else (None, None)
+        return kind == "RUN_END" and msg.run == self.run
 
     def _serve(self, session, client, items):
         """Forks a unit process per UNIT until the agent relays the run's RUN_END."""

@@ -90,6 +90,99 @@ static void test_dispatch_fills_slots_then_refills (void)
     fp_coord_stop (&coord);
 }
 
+//  --mp-reuse: a process that says UNIT_DONE ends its unit (its slot is free again)
+//  and may announce the next; UNIT_DONE for another pid is refused.
+static void test_a_reused_process_ends_its_unit_and_runs_another (void)
+{
+    fp_coord_t *coord = fp_coord_start (EP, HEARTBEAT_MS, LONG_EXPIRY_MS);
+    fp_peer_t *agent = fp_agent_new (EP, "agent1", 1);
+    fp_peer_t *front = fp_peer_new (EP, "front1");
+    fp_plan_t plan[] = {
+        { 1, NULL, FREE, { "t.py::a", NULL } },
+        { 2, NULL, FREE, { "t.py::b", NULL } },
+    };
+    uint64_t run = fp_submit (front, 0, plan, 2);
+    fp_agent_join (agent, run);
+    ASSERT_EQ (fp_agent_unit (agent, run), 1);
+    fp_unit_started (agent, run, 1, 301);
+    fp_report (agent, 301, run, 1, "logstart", "t.py::a");
+    fp_report (agent, 301, run, 1, "logreport", "t.py::a");
+    fp_report (agent, 301, run, 1, "logfinish", "t.py::a");
+    char name[MP_PEER_NAME_MAX];
+    mp_peer_unit_name (301, name);
+    //  Speaking for another pid: refused, and the slot stays taken.
+    ASSERT_EQ (fp_request_error (agent, name,
+                                 MP_PACK (unit_done, .run = run, .unit = 1, .pid = 302)),
+               MP_EAUTH);
+    fp_expect_nothing (agent, FP_QUIET_MS);
+    fp_send (agent, name, MP_PACK (unit_done, .run = run, .unit = 1, .pid = 301));
+    //  The one slot takes the next unit, which the same process announces and runs.
+    ASSERT_EQ (fp_agent_unit (agent, run), 2);
+    fp_unit_passes (agent, run, 2, 301, TESTS ("t.py::b"));
+    fp_events_t events = { 0 };
+    fp_poll_until_done (front, run, &events);
+    ASSERT_EQ (events.count, 7);
+    s_assert_passed (&events, 0, "t.py::a", 1);
+    s_assert_passed (&events, 3, "t.py::b", 2);
+    s_assert_event (&events, 6, "done", "");
+    s_expect_run_end (agent, run);
+
+    fp_peer_destroy (&front);
+    fp_peer_destroy (&agent);
+    fp_coord_stop (&coord);
+}
+
+//  An early run goes to the agents before its plan (nothing to compare yet), gets
+//  no unit until PLAN_END, and then the agents get the files and tests (RUN_PLAN).
+static void test_an_early_run_starts_zygotes_before_its_plan (void)
+{
+    fp_coord_t *coord = fp_coord_start (EP, HEARTBEAT_MS, LONG_EXPIRY_MS);
+    fp_peer_t *agent = fp_agent_new (EP, "agent1", 1);
+    fp_peer_t *front = fp_peer_new (EP, "front1");
+    const char *args[] = { "-q" };
+    uint64_t run = fp_request_ok (front, NULL,
+                                  MP_PACK (submit, .cwd = "/tmp", .args = { args, 1 },
+                                           .early = 1));
+    mp_msg_t *msg = fp_expect (agent, MP_MSG_RUN_START);
+    mp_run_start_msg_t start;
+    ASSERT_EQ (mp_run_start_msg_view (msg, &start), MP_OK);
+    ASSERT_EQ (start.run, run);
+    ASSERT_EQ (start.early, 1);
+    ASSERT_EQ (start.tests.count, 0);
+    mp_msg_destroy (&msg);
+    char zygote[MP_PEER_NAME_MAX];
+    mp_peer_zygote_name (run, zygote);
+    fp_send (agent, zygote, MP_PACK (zygote_ready, .run = run, .collected = 1, .error = ""));
+    fp_expect_nothing (agent, FP_QUIET_MS);
+
+    const char *const tests[] = { "t.py::a" };
+    fp_request_ok (front, NULL,
+                   MP_PACK (plan_unit, .run = run, .unit = 1, .group = "", .strategy = FREE,
+                            .tests = { tests, 1 }));
+    const char *files[] = { "t.py 0123" };
+    fp_request_ok (front, NULL, MP_PACK (plan_end, .run = run, .files = { files, 1 }));
+    msg = fp_expect (agent, MP_MSG_RUN_PLAN);
+    mp_run_plan_msg_t plan;
+    ASSERT_EQ (mp_run_plan_msg_view (msg, &plan), MP_OK);
+    ASSERT_EQ (plan.run, run);
+    ASSERT_EQ (plan.files.count, 1);
+    ASSERT_STREQ (plan.files.items[0], "t.py 0123");
+    ASSERT_EQ (plan.tests.count, 1);
+    ASSERT_STREQ (plan.tests.items[0], "t.py::a");
+    ASSERT_STREQ (mp_msg_to (msg), ""); //  for the agent, which hands it on
+    mp_msg_destroy (&msg);
+    ASSERT_EQ (fp_agent_unit (agent, run), 1);
+    fp_unit_passes (agent, run, 1, 401, TESTS ("t.py::a"));
+    fp_events_t events = { 0 };
+    fp_poll_until_done (front, run, &events);
+    ASSERT_EQ (events.count, 4);
+    s_expect_run_end (agent, run);
+
+    fp_peer_destroy (&front);
+    fp_peer_destroy (&agent);
+    fp_coord_stop (&coord);
+}
+
 static void test_isolated_unit_holds_back_other_runs (void)
 {
     fp_coord_t *coord = fp_coord_start (EP, HEARTBEAT_MS, LONG_EXPIRY_MS);
@@ -689,6 +782,8 @@ static void test_reports_need_an_announced_unit_process_and_a_unit_kind (void)
 
 static const mp_test_t tests[] = {
     MP_TEST (test_dispatch_fills_slots_then_refills),
+    MP_TEST (test_a_reused_process_ends_its_unit_and_runs_another),
+    MP_TEST (test_an_early_run_starts_zygotes_before_its_plan),
     MP_TEST (test_isolated_unit_holds_back_other_runs),
     MP_TEST (test_isolated_unit_waits_for_other_runs_to_drain),
     MP_TEST (test_timeout_kills_and_reports_a_crash),

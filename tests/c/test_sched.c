@@ -121,6 +121,33 @@ test_big_serial_group_first (void)
 }
 
 static void
+test_longest_expected_first (void)
+{
+    //  Known durations order the free units, longest first, before the test count;
+    //  isolated groups stay first, in plan order, whatever their weight.
+    mp_sched_t *s = mp_sched_new ();
+    ASSERT_EQ (mp_sched_add (s, 1, "", FREE, 1), 0);
+    ASSERT_EQ (mp_sched_add (s, 2, "g", SERIAL, 3), 0);
+    ASSERT_EQ (mp_sched_add (s, 3, "", FREE, 1), 0);
+    ASSERT_EQ (mp_sched_add (s, 4, "iso", ISO_FREE, 1), 0);
+    ASSERT_EQ (mp_sched_add (s, 5, "", FREE, 1), 0);
+    ASSERT_EQ (mp_sched_weigh (s, 1, 100), MP_OK);
+    ASSERT_EQ (mp_sched_weigh (s, 2, 200), MP_OK);
+    ASSERT_EQ (mp_sched_weigh (s, 3, 5000), MP_OK);
+    ASSERT_EQ (mp_sched_weigh (s, 4, 1), MP_OK);
+    ASSERT_EQ (mp_sched_weigh (s, 5, 100), MP_OK);
+    ASSERT_EQ (mp_sched_weigh (s, 42, 1), MP_ENOENT);
+    mp_sched_seal (s);
+    ASSERT_EQ (mp_sched_weigh (s, 1, 1), MP_ESTATE);
+    ASSERT_EQ (s_next (s, 0), 4);
+    ASSERT_EQ (mp_sched_finish (s, 4), MP_OK);
+    uint64_t order[] = {3, 2, 1, 5};
+    for (size_t i = 0; i < 4; i++)
+        ASSERT_EQ (s_next (s, 0), order[i]);
+    mp_sched_destroy (&s);
+}
+
+static void
 test_plan_order_stable (void)
 {
     //  ids deliberately out of numeric order: plan order is add order
@@ -429,6 +456,7 @@ static const mp_test_t tests[] = {
     MP_TEST (test_free_units_start_while_busy),
     MP_TEST (test_big_serial_group_first),
     MP_TEST (test_plan_order_stable),
+    MP_TEST (test_longest_expected_first),
     MP_TEST (test_isolated_free_barrier),
     MP_TEST (test_isolated_free_more_units_than_slots),
     MP_TEST (test_isolated_serial_waits_for_drain),

@@ -209,16 +209,19 @@ class Suite:
         """pytest.ini: always present so that the suite directory is the rootdir."""
         self.write("pytest.ini", "[pytest]\n" + textwrap.dedent(body))
 
-    def run(self, *args, np=4, junit=False, timeout=RUN_TIMEOUT):
+    def run(self, *args, np=4, junit=False, timeout=RUN_TIMEOUT, cache=False):
         """Run the suite under `pytest --mp --np <np>` plus args."""
-        return self.run_plain("--mp", "--np", str(np), *args, junit=junit, timeout=timeout)
+        return self.run_plain("--mp", "--np", str(np), *args, junit=junit, timeout=timeout,
+                              cache=cache)
 
-    def run_plain(self, *args, junit=False, timeout=RUN_TIMEOUT):
-        """Run `python -m pytest <args>` in the suite directory, with no flags added."""
+    def run_plain(self, *args, junit=False, timeout=RUN_TIMEOUT, cache=False):
+        """Run `python -m pytest <args>` in the suite directory; pytest's cache is off
+        unless cache."""
         self._runs += 1
         records = self._base / ("records-%d.jsonl" % self._runs)
         junit_path = self._base / ("junit-%d.xml" % self._runs) if junit else None
-        cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args]
+        cmd = [sys.executable, "-m", "pytest", *([] if cache else ["-p", "no:cacheprovider"]),
+               *args]
         if junit_path is not None:
             cmd.append("--junitxml=%s" % junit_path)
         env = dict(os.environ)
