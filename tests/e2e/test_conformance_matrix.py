@@ -839,6 +839,19 @@ def test_main_suite(main_suite, case):
     check(compare(plain, mp, [main_suite.path], whole=("--co" in flags)))
 
 
+#  Run also with --mp-reuse: tests sharing a process report exactly as in fresh ones.
+REUSE_CASES = ["-rA", "-v", "junit-xunit2-logging-all", "-x", "-W error::lazy-category",
+               "--durations=5"]
+
+
+@pytest.mark.parametrize("case", REUSE_CASES)
+def test_main_suite_reusing_processes(main_suite, case):
+    flags, junit = MAIN_CASES[case]
+    plain = main_suite.run_plain(flags, junit)
+    mp = main_suite.run(flags, junit, mp=MP_LOCAL + ("--mp-reuse",))
+    check(compare(plain, mp, [main_suite.path]))
+
+
 @pytest.mark.parametrize("case", list(COLLECT_ERROR_CASES))
 def test_collection_errors(tmp_path, case):
     flags, junit = COLLECT_ERROR_CASES[case]
