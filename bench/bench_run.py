@@ -11,8 +11,11 @@ each figure with its ratio against its baseline and the target it is read agains
   fork     200 empty tests at `--mp --np 1` and `--np 2`: the cost of a test in a
            fresh process (whole run minus collect-only, over 200) against the
            fork + pytest protocol + exit floor of bench/fork_floor.py, and the
-           throughput of two slots over one; 500 empty tests at `--mp --np 2`
-           against `pytest -n 2`.
+           throughput of two slots over one; 500 empty tests at `--mp --np 2`,
+           with and without --mp-reuse, against `pytest -n 2`; the io suite under
+           --mp-reuse too.
+  first    the time from a command's start to its one test's start, plain pytest
+           against `--mp --np 2`.
   sync     one test timing 500 board sets, 500 board gets and 500 lock cycles with
            time.perf_counter inside it, against a bare ZeroMQ DEALER/ROUTER round
            trip timed in the same repetition by bench/zmq_floor.py.
