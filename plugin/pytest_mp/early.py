@@ -7,6 +7,8 @@ import threading
 
 from .wire import WireError
 
+CANCEL_WAIT_S = 5.0
+
 
 class EarlyStart:
     """Connects, waits for the agents and submits the run on a thread of its own, so
@@ -39,9 +41,11 @@ class EarlyStart:
 
     def cancel(self):
         """For a run that will not be planned (nothing collected, collection errors):
-        its zygotes are told to leave."""
-        self._thread.join()
-        if self.client is None:
+        its zygotes are told to leave. A start still waiting for agents after a few
+        seconds is left to die with this process (the embedded daemons are stopped
+        next, which ends the run anyway)."""
+        self._thread.join(CANCEL_WAIT_S)
+        if self._thread.is_alive() or self.client is None:
             return
         if self.run is not None:
             try:

@@ -34,6 +34,17 @@ def _strategy(item):
     return info.kwargs.get("strategy", "free") if info is not None else "free"
 
 
+def _read_only_cache_set(key, value):
+    pass
+
+
+def _write_all(fd, data):
+    """Writes all of data (a large unit's assignment may take several writes)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 def _wait_status(status):
     """The wire's process status: exit code, or -signal."""
     if os.WIFSIGNALED(status):
@@ -89,6 +100,11 @@ class Zygote:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session):
+        cache = getattr(self.config, "cache", None)
+        if cache is not None:
+            # pytest's cache (lastfailed, stepwise, nodeids) is the front end's to
+            # write: a zygote's session runs no test, and may end after the front end's.
+            cache.set = _read_only_cache_set
         items = {}
         for item in list(session.items) + self.deselected:
             items.setdefault(item.nodeid, item)
@@ -226,7 +242,7 @@ class Zygote:
                     self.spares.append(self._fork_spare(client, items, children))
                 pid, pipe = self.spares.pop(0)
             try:
-                os.write(pipe, line)  # at most PIPE_BUF: whole or not at all
+                _write_all(pipe, line)
                 break
             except OSError:
                 os.close(self.pipes.pop(pid))

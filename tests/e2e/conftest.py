@@ -220,36 +220,44 @@ class Suite:
         self._runs += 1
         records = self._base / ("records-%d.jsonl" % self._runs)
         junit_path = self._base / ("junit-%d.xml" % self._runs) if junit else None
-        cmd = [sys.executable, "-m", "pytest", *([] if cache else ["-p", "no:cacheprovider"]),
-               *args]
-        if junit_path is not None:
-            cmd.append("--junitxml=%s" % junit_path)
-        env = dict(os.environ)
-        for name in ("PYTEST_ADDOPTS", "PYTEST_CURRENT_TEST"):
-            env.pop(name, None)
-        env[RECORD_ENV] = str(records)
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
         #  Wide enough that -v lines, which under --mp also name the worker, keep their
         #  skip reasons whole, as plain pytest's do.
-        env["COLUMNS"] = "200"
-        #  A session of its own, so that on a hang the whole tree we started (front
-        #  end, coordinator, agent, workers) can be killed by its process group id.
-        proc = subprocess.Popen(cmd, cwd=self.path, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+        return run_pytest(self.path, args, records, junit_path, cache=cache, timeout=timeout,
+                          columns=200)
+
+
+def run_pytest(cwd, args, records, junit_path=None, *, cache=False, timeout=RUN_TIMEOUT,
+               columns=200):
+    """`python -m pytest <args>` in cwd, its tests recording to records, with pytest's
+    cache off unless cache; a RunResult."""
+    cmd = [sys.executable, "-m", "pytest", *([] if cache else ["-p", "no:cacheprovider"]),
+           *args]
+    if junit_path is not None:
+        cmd.append("--junitxml=%s" % junit_path)
+    env = dict(os.environ)
+    for name in ("PYTEST_ADDOPTS", "PYTEST_CURRENT_TEST"):
+        env.pop(name, None)
+    env[RECORD_ENV] = str(records)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["COLUMNS"] = str(columns)
+    #  A session of its own, so that on a hang the whole tree we started (front end,
+    #  coordinator, agent, workers) can be killed by its process group id.
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        stdout, stderr = proc.communicate()
+        pytest.fail("run did not end within %s s: %s\n--- stdout ---\n%s\n--- stderr ---\n%s"
+                    % (timeout, " ".join(cmd), stdout[-6000:], stderr[-4000:]))
+    finally:
+        #  Whatever the front end left behind in its group (it should be nothing).
         try:
-            stdout, stderr = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-            stdout, stderr = proc.communicate()
-            pytest.fail("run did not end within %s s: %s\n--- stdout ---\n%s\n--- stderr ---\n%s"
-                        % (timeout, " ".join(cmd), stdout[-6000:], stderr[-4000:]))
-        finally:
-            #  Whatever the front end left behind in its group (it should be nothing).
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        return RunResult(cmd, proc.returncode, stdout, stderr, read_records(records), junit_path)
+        except ProcessLookupError:
+            pass
+    return RunResult(cmd, proc.returncode, stdout, stderr, read_records(records), junit_path)
 
 
 def read_records(path):

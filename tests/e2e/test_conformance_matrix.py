@@ -28,13 +28,11 @@ import json
 import os
 import re
 import shutil
-import signal
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 
 import pytest
-from conftest import RECORD_ENV, RUN_TIMEOUT, RunResult, Suite, read_records
+from conftest import RUN_TIMEOUT, Suite
+from conftest import run_pytest as conftest_run_pytest
 
 try:  # the network-namespace hosts and lab of the multi-host tests, reused as they are
     from netns import Lab, netns_hosts
@@ -420,39 +418,13 @@ _RUNS = itertools.count(1)  # numbers the records and junit files of runs
 
 
 def run_pytest(cwd, base, args, *, mp=(), cache=False, junit=False, timeout=RUN_TIMEOUT):
-    """`python -m pytest` in cwd as conftest's Suite.run_plain does, but the cache
-    plugin stays on when cache is true. Returns conftest's RunResult."""
+    """`python -m pytest` in cwd (conftest's run_pytest), its records and junit file
+    numbered under base. Returns conftest's RunResult."""
     base.mkdir(parents=True, exist_ok=True)
     n = next(_RUNS)
-    records = base / ("records-%d.jsonl" % n)
     junit_path = base / ("junit-%d.xml" % n) if junit else None
-    cmd = [sys.executable, "-m", "pytest"]
-    if not cache:
-        cmd += ["-p", "no:cacheprovider"]
-    cmd += [*mp, *args]
-    if junit_path is not None:
-        cmd.append("--junitxml=%s" % junit_path)
-    env = dict(os.environ)
-    for name in ("PYTEST_ADDOPTS", "PYTEST_CURRENT_TEST"):
-        env.pop(name, None)
-    env[RECORD_ENV] = str(records)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env["COLUMNS"] = "120"
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        stdout, stderr = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        stdout, stderr = proc.communicate()
-        pytest.fail("run did not end within %s s: %s\n--- stdout ---\n%s\n--- stderr ---\n%s"
-                    % (timeout, " ".join(cmd), stdout[-6000:], stderr[-4000:]))
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    return RunResult(cmd, proc.returncode, stdout, stderr, read_records(records), junit_path)
+    return conftest_run_pytest(cwd, [*mp, *args], base / ("records-%d.jsonl" % n), junit_path,
+                               cache=cache, timeout=timeout, columns=120)
 
 
 # ---------------------------------------------------------------------------------
