@@ -16,6 +16,9 @@ each figure with its ratio against its baseline and the target it is read agains
            --mp-reuse too.
   first    the time from a command's start to its one test's start, plain pytest
            against `--mp --np 2`.
+  longest  short tests then long ones, at 4 processes: xdist against --mp-reuse
+           without and with the durations of the run before (pytest's cache),
+           against the longest-processing-time schedule.
   sync     one test timing 500 board sets, 500 board gets and 500 lock cycles with
            time.perf_counter inside it, against a bare ZeroMQ DEALER/ROUTER round
            trip timed in the same repetition by bench/zmq_floor.py.
@@ -45,6 +48,10 @@ RUN_TIMEOUT = 900
 
 FULL = {"reps": 3, "io_tests": 200, "io_sleep": 0.05, "trivial_tests": 200,
         "many_tests": 500, "sync_ops": 500}
+# The longest-first workload (same in --quick): short tests, then long ones, in file
+# order, at LT_NP processes.
+LT = {"short": 30, "short_s": 0.1, "long": 5, "long_s": 2.0}
+LT_NP = 4
 # --quick: one repetition, smaller trivial suites; the same cases and the same table.
 QUICK = {"reps": 1, "io_tests": 200, "io_sleep": 0.05, "trivial_tests": 50,
          "many_tests": 100, "sync_ops": 500}
@@ -58,6 +65,8 @@ TARGETS = {
     "sync_over_zmq": ("<=", 1.5, ""),
     "many_reuse_over_xdist": ("<=", 1 / 1.5, "1.5x faster than xdist"),
     "first_gap": ("<=", 0.3, "within 0.3 s of plain pytest"),
+    "lt_over_lpt": ("<=", 1.1, "within 1.1x of the LPT schedule"),
+    "lt_over_xdist": ("<=", 1.0, "faster than xdist"),
 }
 
 IO_SUITE = """\
@@ -77,6 +86,21 @@ import pytest
 @pytest.mark.parametrize("i", range({n}))
 def test_trivial(i):
     pass
+"""
+
+LONGTAIL_SUITE = """\
+import time
+import pytest
+
+
+@pytest.mark.parametrize("i", range({short}))
+def test_short(i):
+    time.sleep({short_s!r})
+
+
+@pytest.mark.parametrize("i", range({long}))
+def test_long(i):
+    time.sleep({long_s!r})
 """
 
 #  When the first test began, by the clock every process of the host shares.
@@ -137,8 +161,9 @@ class Case:
     (bench/zmq_floor.py, result on its stdout)."""
 
     def __init__(self, key, suite, args, kind="pytest", python=None, passed=None,
-                 collected=None, result_file=None, base_of=None):
+                 collected=None, result_file=None, base_of=None, cache=False):
         self.key, self.suite, self.args, self.kind = key, suite, args, kind
+        self.cache = cache  # pytest's cache on (it is off in every other case)
         self.python = python
         self.passed, self.collected = passed, collected
         self.result_file = result_file
@@ -150,7 +175,8 @@ class Case:
                     "-q", "-p", "no:cacheprovider"]
         if self.kind == "zmq":
             return [self.python, str(HERE / "zmq_floor.py"), *self.args]
-        return [self.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *self.args]
+        return [self.python, "-m", "pytest", "-q",
+                *([] if self.cache else ["-p", "no:cacheprovider"]), *self.args]
 
 
 def run_case(case):
@@ -211,6 +237,9 @@ def build_cases(base, sizes, np, python, baseline):
     sync = make_suite(base, "sync", SYNC_SUITE.format(n=sizes["sync_ops"], out=sync_out))
     first_out = str(Path(base) / "first" / "result.json")
     first = make_suite(base, "first", FIRST_SUITE.format(out=first_out))
+    lt = make_suite(base, "longtail", LONGTAIL_SUITE.format(**LT))
+    nlt = LT["short"] + LT["long"]
+    lt_mp = ["--mp", "--np", str(LT_NP), "--mp-reuse"]
     nio, ntriv, nmany = sizes["io_tests"], sizes["trivial_tests"], sizes["many_tests"]
     cases = [
         Case("io_collect", io, ["--collect-only"], collected=nio),
@@ -230,6 +259,12 @@ def build_cases(base, sizes, np, python, baseline):
         Case("many_reuse", many, ["--mp", "--np", "2", "--mp-reuse"], passed=nmany),
         Case("first_plain", first, [], passed=1, result_file=first_out),
         Case("first_mp", first, ["--mp", "--np", "2"], passed=1, result_file=first_out),
+        Case("lt_collect", lt, ["--collect-only"], collected=nlt),
+        Case("lt_xdist", lt, ["-n", str(LT_NP)], passed=nlt),
+        Case("lt_fileorder", lt, lt_mp, passed=nlt),
+        # Runs with the cache: the first leaves the durations the second orders by.
+        Case("lt_seed", lt, lt_mp, passed=nlt, cache=True),
+        Case("lt_mp", lt, lt_mp, passed=nlt, cache=True),
         Case("sync_zmq", sync, ["--n", str(sizes["sync_ops"])], kind="zmq"),
         Case("sync_mp", sync, ["--mp", "--np", "1"], passed=1, result_file=sync_out),
     ]
@@ -304,6 +339,12 @@ def figures(med, sizes, np, side=""):
     f["first_plain"] = med["first_plain"]["first_s"]
     f["first_mp"] = med["first_mp" + side]["first_s"]
     f["first_gap"] = f["first_mp"] - f["first_plain"]
+    f["lt_lpt"] = lpt_makespan([LT["long_s"]] * LT["long"] + [LT["short_s"]] * LT["short"],
+                               LT_NP) + med["lt_collect"]["seconds"]
+    f["lt_mp"] = med["lt_mp"]["seconds"]
+    f["lt_fileorder"] = med["lt_fileorder"]["seconds"]
+    f["lt_over_lpt"] = f["lt_mp"] / f["lt_lpt"]
+    f["lt_over_xdist"] = f["lt_mp"] / med["lt_xdist"]["seconds"]
     sync = med["sync_mp" + side]
     rtt = med["sync_zmq"]["direct_s"]
     for op in ("set", "get", "lock"):
@@ -312,6 +353,14 @@ def figures(med, sizes, np, side=""):
     f["sync_get_over_zmq"] = sync["get_s"] / rtt
     f["sync_lock_over_zmq"] = sync["lock_s"] / (2 * rtt)  # two requests a cycle
     return f
+
+
+def lpt_makespan(durations, slots):
+    """The makespan of the longest-processing-time-first schedule of durations."""
+    ends = [0.0] * slots
+    for d in sorted(durations, reverse=True):
+        ends[ends.index(min(ends))] += d
+    return max(ends)
 
 
 def verdict(name, value):
@@ -396,6 +445,17 @@ def table_rows(med, sizes, np, baseline):
     row(w, "--mp --np 2: start to first test", sec(new["first_mp"]),
         "%+.3f s plain" % new["first_gap"], "first_gap", new["first_gap"])
     base_row(w, "--mp --np 2: start to first test", "first_mp", sec)
+
+    w = "longest first"
+    row(w, "%d x %gs then %d x %gs, np %d" % (LT["short"], LT["short_s"], LT["long"],
+                                                LT["long_s"], LT_NP), "")
+    row(w, "LPT schedule + collect-only", sec(new["lt_lpt"]))
+    row(w, "pytest -n %d (xdist)" % LT_NP, sec(med["lt_xdist"]["seconds"]))
+    row(w, "--mp-reuse, no cache (file order)", sec(new["lt_fileorder"]))
+    row(w, "--mp-reuse, cache of the run before", sec(new["lt_mp"]),
+        "%6.2fx LPT" % new["lt_over_lpt"], "lt_over_lpt", new["lt_over_lpt"])
+    row(w, "", "", "%6.2fx xdist" % new["lt_over_xdist"], "lt_over_xdist",
+        new["lt_over_xdist"])
 
     w = "sync %d ops" % sizes["sync_ops"]
     zmq = med["sync_zmq"]
