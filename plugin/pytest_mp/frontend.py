@@ -364,12 +364,16 @@ class FrontEnd:
         return Client(endpoint, key_file, name, self.config.getoption("mp_curve_cert"),
                       self.config.getoption("mp_coord_cert"))
 
+    def _test_files(self, session):
+        """'path digest' of each file the collected tests come from, for agents to
+        compare with their checkouts."""
+        root = self.config.rootpath
+        return mpcheckout.fingerprints(root, mpcheckout.test_files(session.items, root))
+
     def _submit(self, client, early=False, session=None, units=()):
         """The run's id. An early run (before collection) names no files and no unit
         count: its plan is what comes by PLAN_END."""
-        root = self.config.rootpath
-        files = [] if early else mpcheckout.fingerprints(
-            root, mpcheckout.test_files(session.items, root))
+        files = [] if early else self._test_files(session)
         return client.request(
             "SUBMIT", cwd=str(self.config.invocation_params.dir),
             args=list(self.config.invocation_params.args), units=len(units),
@@ -385,8 +389,7 @@ class FrontEnd:
                 self._wait_for_agents(client, daemons)
                 run = self._submit(client, session=session, units=units)
             else:
-                root = self.config.rootpath
-                files = mpcheckout.fingerprints(root, mpcheckout.test_files(session.items, root))
+                files = self._test_files(session)
             weights = mpdurations.weights(units, mpdurations.load(self.config))
             for unit in units:
                 client.request(
@@ -551,9 +554,7 @@ class FrontEnd:
         reporter = self.config.pluginmanager.getplugin("terminalreporter")
         for reports in getattr(reporter, "stats", {}).values():
             reports.sort(key=lambda report: where(getattr(report, "nodeid", None)))
-        key = junit_relay.xml_key(self.config)
-        xml = self.config.stash.get(key, None) if key is not None else None
-        ordered = getattr(xml, "node_reporters_ordered", None)
+        ordered = getattr(junit_relay.writer(self.config), "node_reporters_ordered", None)
         if isinstance(ordered, list):
             ordered.sort(key=lambda node: where(self.junit_nodes.get(id(node))))
 
@@ -616,8 +617,7 @@ class FrontEnd:
         if not calls or calls[0][0] != "logstart":
             calls.insert(0, ("logstart", location))
         reports = [value for what, value in calls if what == "logreport"]
-        key = junit_relay.xml_key(self.config)
-        xml = self.config.stash.get(key, None) if key is not None else None
+        xml = junit_relay.writer(self.config)
         if xml is not None:
             # The junit writer's entry for this test (made now, or by the first report):
             # which test it is, for putting the entries in collection order at the end.
@@ -628,8 +628,8 @@ class FrontEnd:
                 hook.pytest_runtest_logstart(nodeid=nodeid, location=value)
             else:
                 self._mark_where(nodeid, value)
-                if hasattr(value, "mp_xml_attrs"):
-                    junit_relay.apply(self.config, nodeid, value.mp_xml_attrs,
+                if xml is not None and hasattr(value, "mp_xml_attrs"):
+                    junit_relay.apply(xml, nodeid, value.mp_xml_attrs,
                                       [tuple(p) for p in value.mp_suite_props])
                 self.tagging = getattr(value, "mp_worker", None)
                 try:

@@ -54,13 +54,15 @@ def install(config, family):
     return recorder
 
 
-def apply(config, nodeid, attrs, props):
-    """Gives the front end's junit writer what a unit process recorded for nodeid
-    (before its teardown report is replayed, when the test's entry is written)."""
+def writer(config):
+    """The junit writer in config's stash (pytest's, in the front end), or None."""
     key = xml_key(config)
-    xml = config.stash.get(key, None) if key is not None else None
-    if xml is None:
-        return
+    return config.stash.get(key, None) if key is not None else None
+
+
+def apply(xml, nodeid, attrs, props):
+    """Gives the front end's junit writer xml what a unit process recorded for nodeid
+    (before its teardown report is replayed, when the test's entry is written)."""
     reporter = xml.node_reporter(nodeid)
     for name, value in attrs.items():
         reporter.add_attribute(name, value)
