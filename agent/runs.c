@@ -113,6 +113,7 @@ void mp_agentd_discard_run (mp_agentd_t *self, mp_agent_run_t *run)
 }
 
 #define MP_ZYGOTE_GRACE_MS 5000 //  for an ended run's zygote to finish its session
+#define MP_ORPHAN_ZYGOTE_WAIT_MS 1000 //  for a zygote whose unit process was reparented to us
 
 void mp_agentd_end_run (mp_agentd_t *self, mp_agent_run_t *run)
 {
@@ -265,6 +266,28 @@ done:
     free (env);
 }
 
+//  A unit process is reparented to us only once its zygote is exiting, so the
+//  zygote is waitable at once or within moments.
+static void s_reap_zygote_first (mp_agentd_t *self, uint64_t run_id)
+{
+    mp_agent_run_t *run = mp_agentd_find_run (self, run_id);
+    if (!run || run->zygote <= 0)
+        return;
+    pid_t zygote = run->zygote;
+    uint64_t until_ms = mp_clock_mono_ms () + MP_ORPHAN_ZYGOTE_WAIT_MS;
+    int wstatus;
+    for (;;) {
+        pid_t got = waitpid (zygote, &wstatus, WNOHANG);
+        if (got == zygote) {
+            mp_agentd_reaped (self, zygote, wstatus);
+            return;
+        }
+        if (got < 0 || mp_clock_mono_ms () >= until_ms)
+            return;
+        usleep (1000);
+    }
+}
+
 void mp_agentd_reaped (mp_agentd_t *self, pid_t pid, int wstatus)
 {
     int64_t status = mp_zygote_status (wstatus);
@@ -287,7 +310,14 @@ void mp_agentd_reaped (mp_agentd_t *self, pid_t pid, int wstatus)
     mp_agent_proc_t *proc = mp_agentd_find_proc (self, pid);
     if (!proc)
         return;
-    //  An orphan unit process (its zygote died first): we say how it ended.
+    //  An orphan unit process (its zygote died first): we say how it ended, but only
+    //  after the zygote's own end. Both are waitable at once and waitpid() returns
+    //  them in any order; a unit's SIGKILL reported first would read as the test's
+    //  crash, not as the loss of the host it ran on.
+    s_reap_zygote_first (self, proc->run);
+    proc = mp_agentd_find_proc (self, pid);
+    if (!proc)
+        return;
     mp_msg_t *msg = MP_PACK (unit_exit, .run = proc->run, .unit = proc->unit,
                              .pid = (uint64_t) pid, .status = status);
     mp_agentd_send_coord (self, &msg);
