@@ -19,6 +19,12 @@ each figure with its ratio against its baseline and the target it is read agains
   longest  short tests then long ones, at 4 processes: xdist against --mp-reuse
            without and with the durations of the run before (pytest's cache),
            against the longest-processing-time schedule.
+  scale    bench/load_coord.c against one mp-coord: 200 simulated agents of 8 slots
+           and 4 front ends of 10,000 units each (free, serial and isolated
+           groups), then 200,000 board operations; dispatch-and-result cycles and
+           board operations a second, the coordinator's memory per agent and per
+           queued unit. The tool checks exactly-once dispatch and the isolation
+           barriers, and shares the machine's cores with the coordinator.
   sync     one test timing 500 board sets, 500 board gets and 500 lock cycles with
            time.perf_counter inside it, against a bare ZeroMQ DEALER/ROUTER round
            trip timed in the same repetition by bench/zmq_floor.py.
@@ -47,14 +53,14 @@ HERE = Path(__file__).resolve().parent
 RUN_TIMEOUT = 900
 
 FULL = {"reps": 3, "io_tests": 200, "io_sleep": 0.05, "trivial_tests": 200,
-        "many_tests": 500, "sync_ops": 500}
+        "many_tests": 500, "sync_ops": 500, "load_units": 10000, "load_board_ops": 200000}
 # The longest-first workload (same in --quick): short tests, then long ones, in file
 # order, at LT_NP processes.
 LT = {"short": 30, "short_s": 0.1, "long": 5, "long_s": 2.0}
 LT_NP = 4
 # --quick: one repetition, smaller trivial suites; the same cases and the same table.
 QUICK = {"reps": 1, "io_tests": 200, "io_sleep": 0.05, "trivial_tests": 50,
-         "many_tests": 100, "sync_ops": 500}
+         "many_tests": 100, "sync_ops": 500, "load_units": 2000, "load_board_ops": 50000}
 
 # Targets: (figure, comparison, bound, what it means).
 TARGETS = {
@@ -67,7 +73,11 @@ TARGETS = {
     "first_gap": ("<=", 0.3, "within 0.3 s of plain pytest"),
     "lt_over_lpt": ("<=", 1.1, "within 1.1x of the LPT schedule"),
     "lt_over_xdist": ("<=", 1.0, "faster than xdist"),
+    "scale_cycles": (">=", 20000, "unit cycles a second, 200 agents"),
+    "scale_board": (">=", 50000, "board operations a second"),
 }
+# The load tool, from the build that `make setup` makes.
+LOAD_COORD = Path(os.environ.get("MP_BUILD_DIR", HERE.parent / "build")) / "load_coord"
 
 IO_SUITE = """\
 import time
@@ -175,6 +185,8 @@ class Case:
                     "-q", "-p", "no:cacheprovider"]
         if self.kind == "zmq":
             return [self.python, str(HERE / "zmq_floor.py"), *self.args]
+        if self.kind == "load":
+            return [str(LOAD_COORD), str(Path(self.python).parent / "mp-coord"), *self.args]
         return [self.python, "-m", "pytest", "-q",
                 *([] if self.cache else ["-p", "no:cacheprovider"]), *self.args]
 
@@ -211,6 +223,9 @@ def run_case(case):
     result = {"seconds": elapsed}
     if case.kind == "zmq":
         result.update(json.loads(proc.stdout.strip().splitlines()[-1]))
+    elif case.kind == "load":
+        result.update({k: float(v) for k, v in
+                       (line.split("=", 1) for line in proc.stdout.split() if "=" in line)})
     elif case.result_file:
         try:
             result.update(json.loads(Path(case.result_file).read_text()))
@@ -267,13 +282,17 @@ def build_cases(base, sizes, np, python, baseline):
         Case("lt_mp", lt, lt_mp, passed=nlt, cache=True),
         Case("sync_zmq", sync, ["--n", str(sizes["sync_ops"])], kind="zmq"),
         Case("sync_mp", sync, ["--mp", "--np", "1"], passed=1, result_file=sync_out),
+        Case("scale", base, ["--agents", "200", "--slots", "8", "--fronts", "4",
+                             "--units", str(sizes["load_units"]),
+                             "--board-ops", str(sizes["load_board_ops"])], kind="load"),
     ]
     groups = []
     for case in cases:
         case.python = python
         group = [case]
         # --mp-reuse is new: a baseline checkout may not know it.
-        if baseline and "--mp" in case.args and "--mp-reuse" not in case.args:
+        if (baseline and case.kind == "pytest" and "--mp" in case.args
+                and "--mp-reuse" not in case.args):
             group.append(Case(case.key + ":base", case.suite, case.args, python=baseline,
                               passed=case.passed, result_file=case.result_file,
                               base_of=case.key))
@@ -352,6 +371,11 @@ def figures(med, sizes, np, side=""):
     f["sync_set_over_zmq"] = sync["set_s"] / rtt
     f["sync_get_over_zmq"] = sync["get_s"] / rtt
     f["sync_lock_over_zmq"] = sync["lock_s"] / (2 * rtt)  # two requests a cycle
+    load = med["scale"]
+    f["scale_cycles"] = load["cycles_per_s"]
+    f["scale_board"] = load["board_ops_per_s"]
+    f["scale_kb_per_agent"] = load["rss_kb_per_agent"]
+    f["scale_kb_per_unit"] = load["rss_kb_per_queued_unit"]
     return f
 
 
@@ -366,6 +390,8 @@ def lpt_makespan(durations, slots):
 def verdict(name, value):
     op, bound, _ = TARGETS[name]
     met = value <= bound if op == "<=" else value >= bound
+    if name.startswith("scale_"):
+        return "%s %d/s" % (op, bound), ("met" if met else "NOT met")
     unit = " s" if name == "first_gap" else "x"
     return "%s %.2f%s" % (op, bound, unit), ("met" if met else "NOT met")
 
@@ -468,6 +494,14 @@ def table_rows(med, sizes, np, baseline):
         row(w, what, us(new["sync_%s" % op]), "%6.2fx %s" % (ratio, per), "sync_over_zmq",
             ratio)
         base_row(w, what, "sync_%s" % op, us)
+
+    w = "scale 200 agents x 8"
+    row(w, "unit dispatch-and-result cycles", "%.0f/s" % new["scale_cycles"], "",
+        "scale_cycles", new["scale_cycles"])
+    row(w, "board operations", "%.0f/s" % new["scale_board"], "", "scale_board",
+        new["scale_board"])
+    row(w, "coordinator memory per agent", "%.1f KiB" % new["scale_kb_per_agent"])
+    row(w, "coordinator memory per queued unit", "%.2f KiB" % new["scale_kb_per_unit"])
     return rows
 
 
