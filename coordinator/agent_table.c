@@ -8,6 +8,8 @@
 struct mp_agent_table_t {
     mp_agent_entry_t **items; //  registration order
     size_t size, cap;
+    zhashx_t *by_key; //  key -> entry of items: every message is looked up by its sender
+    size_t busy;      //  the sum of the agents' busy slots
 };
 
 static void s_agent_destroy (mp_agent_entry_t **agent_p)
@@ -26,7 +28,10 @@ static void s_agent_destroy (mp_agent_entry_t **agent_p)
 
 mp_agent_table_t *mp_agent_table_new (void)
 {
-    return (mp_agent_table_t *) calloc (1, sizeof (mp_agent_table_t));
+    mp_agent_table_t *self = (mp_agent_table_t *) calloc (1, sizeof (mp_agent_table_t));
+    if (self && !(self->by_key = zhashx_new ()))
+        free (self), self = NULL;
+    return self;
 }
 
 void mp_agent_table_destroy (mp_agent_table_t **self_p)
@@ -37,6 +42,7 @@ void mp_agent_table_destroy (mp_agent_table_t **self_p)
     for (size_t i = 0; i < self->size; i++)
         s_agent_destroy (&self->items[i]);
     free (self->items);
+    zhashx_destroy (&self->by_key);
     free (self);
     *self_p = NULL;
 }
@@ -55,10 +61,7 @@ void mp_agent_table_key (zframe_t *routing_id, char *key)
 
 mp_agent_entry_t *mp_agent_table_find_key (mp_agent_table_t *self, const char *key)
 {
-    for (size_t i = 0; i < self->size; i++)
-        if (streq (self->items[i]->key, key))
-            return self->items[i];
-    return NULL;
+    return (mp_agent_entry_t *) zhashx_lookup (self->by_key, key);
 }
 
 mp_agent_entry_t *mp_agent_table_find (mp_agent_table_t *self, zframe_t *routing_id)
@@ -78,7 +81,8 @@ static mp_agent_entry_t *s_agent_add (mp_agent_table_t *self, zframe_t *routing_
         return NULL;
     mp_agent_table_key (routing_id, agent->key);
     agent->routing_id = zframe_dup (routing_id);
-    if (!agent->routing_id) {
+    if (!agent->routing_id || zhashx_insert (self->by_key, agent->key, agent) != 0) {
+        zframe_destroy (&agent->routing_id);
         free (agent);
         return NULL;
     }
@@ -122,23 +126,25 @@ int mp_agent_table_set_labels (mp_agent_entry_t *agent, const char *const *label
     return mp_strs_set (&agent->labels, &agent->nlabels, labels, n);
 }
 
-int mp_agent_table_take_slot (mp_agent_entry_t *agent, size_t *slot)
+int mp_agent_table_take_slot (mp_agent_table_t *self, mp_agent_entry_t *agent, size_t *slot)
 {
     for (size_t i = 0; i < agent->slots && i < agent->slot_cap; i++)
         if (!agent->slot_used[i]) {
             agent->slot_used[i] = 1;
             agent->busy++;
+            self->busy++;
             *slot = i;
             return MP_OK;
         }
     return MP_ESTATE;
 }
 
-void mp_agent_table_give_slot (mp_agent_entry_t *agent, size_t slot)
+void mp_agent_table_give_slot (mp_agent_table_t *self, mp_agent_entry_t *agent, size_t slot)
 {
     if (slot < agent->slot_cap && agent->slot_used[slot]) {
         agent->slot_used[slot] = 0;
         agent->busy--;
+        self->busy--;
     }
 }
 
@@ -147,6 +153,8 @@ void mp_agent_table_remove (mp_agent_table_t *self, mp_agent_entry_t *agent)
     for (size_t i = 0; i < self->size; i++) {
         if (self->items[i] != agent)
             continue;
+        zhashx_delete (self->by_key, agent->key);
+        self->busy -= agent->busy;
         s_agent_destroy (&self->items[i]);
         memmove (&self->items[i], &self->items[i + 1],
                  (self->size - i - 1) * sizeof *self->items);
@@ -167,8 +175,5 @@ mp_agent_entry_t *mp_agent_table_at (mp_agent_table_t *self, size_t index)
 
 size_t mp_agent_table_busy (mp_agent_table_t *self)
 {
-    size_t busy = 0;
-    for (size_t i = 0; i < self->size; i++)
-        busy += self->items[i]->busy;
-    return busy;
+    return self->busy;
 }

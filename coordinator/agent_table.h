@@ -43,9 +43,9 @@ int mp_agent_table_set_labels (mp_agent_entry_t *agent, const char *const *label
 //  Takes the agent's lowest free slot into *slot: every unit on an agent runs in a slot
 //  0 to slots-1 that no other unit holds meanwhile, which a test can use to pick a
 //  per-slot resource. MP_OK, or MP_ESTATE when every slot is busy.
-int mp_agent_table_take_slot (mp_agent_entry_t *agent, size_t *slot);
+int mp_agent_table_take_slot (mp_agent_table_t *self, mp_agent_entry_t *agent, size_t *slot);
 //  Gives a slot back (nothing when it was not taken).
-void mp_agent_table_give_slot (mp_agent_entry_t *agent, size_t slot);
+void mp_agent_table_give_slot (mp_agent_table_t *self, mp_agent_entry_t *agent, size_t slot);
 //  Forgets an agent (the pointer becomes invalid).
 void mp_agent_table_remove (mp_agent_table_t *self, mp_agent_entry_t *agent);
 

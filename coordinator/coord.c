@@ -372,6 +372,41 @@ static void s_handle (mp_coord_t *self, mp_request_t *req)
     }
 }
 
+//  What a message may change for placement. Most of the traffic (reports, heartbeats,
+//  polls, plan units, the sync service) frees no slot and readies no unit: the
+//  scan over every run and agent is skipped for it. The tick dispatches anyway.
+static void s_dispatch_after (mp_coord_t *self, int type, zframe_t *route)
+{
+    switch (type) {
+    case MP_MSG_REPORT:
+    case MP_MSG_HEARTBEAT:
+    case MP_MSG_POLL:
+    case MP_MSG_OUTPUT:
+    case MP_MSG_PLAN_UNIT:
+    case MP_MSG_UNIT_STARTED:
+    case MP_MSG_BOARD_GET:
+    case MP_MSG_BOARD_SET:
+    case MP_MSG_BOARD_DEL:
+    case MP_MSG_BOARD_POP:
+    case MP_MSG_BOARD_SETDEFAULT:
+    case MP_MSG_BOARD_ITEMS:
+    case MP_MSG_LOCK_ACQUIRE:
+    case MP_MSG_LOCK_RELEASE:
+    case MP_MSG_TRAIL:
+    case MP_MSG_STATUS:
+    case MP_MSG_AGENTS:
+        return;
+    case MP_MSG_UNIT_EXIT:
+    case MP_MSG_UNIT_DONE:
+        //  Relayed by the agent whose slot it held (looked up again: handling may
+        //  have removed it).
+        mp_coord_dispatch_freed (self, mp_agent_table_find (self->agents, route));
+        return;
+    default:
+        mp_coord_dispatch (self);
+    }
+}
+
 static int s_on_router (zloop_t *loop, zsock_t *reader, void *arg)
 {
     (void) loop;
@@ -395,8 +430,8 @@ static int s_on_router (zloop_t *loop, zsock_t *reader, void *arg)
         mp_request_t req = { .route = route, .frame = zmsg_first (zmsg),
                              .agent = mp_agent_table_find (self->agents, route), .msg = msg };
         s_handle (self, &req);
+        s_dispatch_after (self, mp_msg_type (msg), route);
         mp_msg_destroy (&msg);
-        mp_coord_dispatch (self);
         goto done;
     }
     //  Never answered with data: counted and logged with the peer's address.

@@ -68,6 +68,9 @@ int mp_coord_unit_active (const mp_run_t *run, const mp_unit_t *unit);
 
 //  Starts whatever units may start now, on every agent and run.
 void mp_coord_dispatch (mp_coord_t *self);
+//  The same after a unit of agent ended (NULL: not known): only that agent's slots,
+//  when no isolation barrier can have moved.
+void mp_coord_dispatch_freed (mp_coord_t *self, mp_agent_entry_t *agent);
 //  Tells an agent about every running run it has not been told of.
 void mp_coord_offer_runs (mp_coord_t *self, mp_agent_entry_t *agent);
 //  Every test of the run's plan, in plan order (borrowed strings; the array is the

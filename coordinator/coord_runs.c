@@ -101,8 +101,11 @@ void mp_coord_on_plan_unit (mp_coord_t *self, mp_request_t *req)
         rc = MP_ENOMEM;
         mp_set_error (err, sizeof err, "out of memory");
     }
-    if (unit && rc == MP_OK)
+    if (unit && rc == MP_OK) {
         mp_sched_weigh (run->sched, unit->id, plan.weight_ms);
+        if (unit->nrequires)
+            run->nrequiring++;
+    }
     if (rc != MP_OK)
         mp_coord_reply_error (self, req, rc, "%s", err);
     else

@@ -42,6 +42,7 @@ int mp_coord_unit_off_slot (mp_coord_t *self, mp_run_t *run, mp_unit_t *unit, in
                      : mp_sched_finish (run->sched, unit->id);
     if (rc != MP_OK)
         return rc;
+    mp_run_inflight_remove (run, unit);
     //  Died: lost with its host, killed, crashed, or ended before its last test.
     s_release_process (run, unit, requeue || unit->timed_out || unit->status != 0
                                       || unit->finished < unit->ntests);
@@ -53,7 +54,7 @@ int mp_coord_unit_off_slot (mp_coord_t *self, mp_run_t *run, mp_unit_t *unit, in
     }
     mp_agent_entry_t *agent = mp_agent_table_find_key (self->agents, unit->agent);
     if (agent)
-        mp_agent_table_give_slot (agent, unit->slot);
+        mp_agent_table_give_slot (self->agents, agent, unit->slot);
     return 0;
 }
 
@@ -219,34 +220,30 @@ static int s_agent_may_run (void *arg, uint64_t id)
                                    (const char *const *) unit->requires, unit->nrequires);
 }
 
-void mp_coord_dispatch (mp_coord_t *self)
+//  Places units on free slots: of every agent, or of only one (NULL: every agent).
+static void s_dispatch (mp_coord_t *self, mp_run_t *isolating, mp_agent_entry_t *only)
 {
-    //  Barriers are global: while one run's isolated group is active, no other run
-    //  starts anything.
-    mp_run_t *isolating = NULL;
-    for (mp_run_t *run = (mp_run_t *) zlistx_first (self->runs); run && !isolating;
-         run = (mp_run_t *) zlistx_next (self->runs))
-        if (run->state == MP_RUN_RUNNING && mp_sched_barrier (run->sched))
-            isolating = run;
+    //  Slots in use everywhere: counted once, then kept up as units are placed.
+    size_t busy = mp_agent_table_busy (self->agents);
     for (mp_run_t *run = (mp_run_t *) zlistx_first (self->runs); run;
          run = (mp_run_t *) zlistx_next (self->runs)) {
         if (run->state != MP_RUN_RUNNING || run->cancelled || (isolating && run != isolating))
             continue;
         for (size_t i = 0; i < mp_agent_table_size (self->agents); i++) {
             mp_agent_entry_t *agent = mp_agent_table_at (self->agents, i);
-            if (mp_run_ready (run, agent->key) != MP_READY_YES)
+            if ((only && agent != only) || mp_run_ready (run, agent->key) != MP_READY_YES)
                 continue;
             uint64_t id;
             size_t slot;
             while (agent->busy < agent->slots) {
-                size_t busy = mp_agent_table_busy (self->agents);
-                if (mp_agent_table_take_slot (agent, &slot) != MP_OK)
+                if (mp_agent_table_take_slot (self->agents, agent, &slot) != MP_OK)
                     break;
                 s_placement_t placement = { run, agent };
                 if (!mp_sched_next_for (run->sched, busy, s_agent_may_run, &placement, &id)) {
-                    mp_agent_table_give_slot (agent, slot);
+                    mp_agent_table_give_slot (self->agents, agent, slot);
                     break;
                 }
+                busy++;
                 mp_unit_t *unit = mp_run_unit (run, id);
                 unit->slot = slot;
                 mp_msg_t *msg = MP_PACK (unit, .run = run->id, .unit = unit->id,
@@ -257,12 +254,42 @@ void mp_coord_dispatch (mp_coord_t *self)
                                                     unit->ntests - unit->finished });
                 snprintf (unit->agent, sizeof unit->agent, "%s", agent->key);
                 unit->sent_ms = mp_clock_mono_ms ();
+                if (mp_run_inflight_add (run, unit) != MP_OK)
+                    mp_warn ("out of memory: run %" PRIu64 " unit %" PRIu64 " has no "
+                             "timeouts", run->id, unit->id);
                 char zygote[MP_PEER_NAME_MAX];
                 mp_peer_zygote_name (run->id, zygote);
                 mp_coord_send (self, agent->routing_id, zygote, 0, &msg);
             }
         }
     }
+}
+
+//  The run whose isolated group is active, if any. Barriers are global: while one
+//  run's isolated group is active, no other run starts anything.
+static mp_run_t *s_isolating (mp_coord_t *self)
+{
+    for (mp_run_t *run = (mp_run_t *) zlistx_first (self->runs); run;
+         run = (mp_run_t *) zlistx_next (self->runs))
+        if (run->state == MP_RUN_RUNNING && mp_sched_barrier (run->sched))
+            return run;
+    return NULL;
+}
+
+void mp_coord_dispatch (mp_coord_t *self)
+{
+    s_dispatch (self, s_isolating (self), NULL);
+}
+
+void mp_coord_dispatch_freed (mp_coord_t *self, mp_agent_entry_t *agent)
+{
+    mp_run_t *isolating = s_isolating (self);
+    //  Only the agent's freed slot is new, unless a barrier may move: one is active,
+    //  or every slot is free (an isolated group waiting for the drain may start).
+    if (!agent || isolating || mp_agent_table_busy (self->agents) == 0)
+        s_dispatch (self, isolating, NULL);
+    else
+        s_dispatch (self, NULL, agent);
 }
 
 //  An agent was taken out of a run (what says how): the front end hears of it, as
@@ -444,6 +471,40 @@ static int s_drop_unplaceable (mp_coord_t *self, mp_run_t *run, mp_unit_t *unit,
     return 1;
 }
 
+//  A unit sent or running: taken back when its agent never took it up, killed when
+//  its test runs past the run's timeout.
+static void s_check_inflight (mp_coord_t *self, mp_run_t *run, mp_unit_t *unit, uint64_t now)
+{
+    int state = MP_UNIT_QUEUED;
+    mp_sched_state (run->sched, unit->id, &state);
+    mp_agent_entry_t *holder = mp_agent_table_find_key (self->agents, unit->agent);
+    if (state == MP_UNIT_SENT && holder && now - unit->sent_ms > self->config.unit_ack_ms) {
+        //  Lost on the way, or its zygote never took it up: taken back, and that
+        //  zygote gets nothing more of the run.
+        char why[96];
+        snprintf (why, sizeof why, "did not start it within %.3g s",
+                  (double) self->config.unit_ack_ms / 1000.0);
+        mp_run_set_ready (run, holder->key, MP_READY_FAILED);
+        s_unit_lost (self, run, unit, holder, why);
+        char text[320];
+        snprintf (text, sizeof text, "agent %s (%s) %s: it gets no more of this run",
+                  holder->name, holder->hostname, why);
+        s_agent_out (self, run, text);
+        return;
+    }
+    if (run->timeout_ms == 0 || !holder || !mp_coord_unit_active (run, unit)
+        || unit->timed_out || !unit->pid || !unit->test_since_ms
+        || now - unit->test_since_ms <= run->timeout_ms)
+        return;
+    mp_warn ("run %" PRIu64 ": %s ran past %" PRIu64 " ms: killing its process %" PRIu64,
+             run->id, unit->tests[unit->finished], run->timeout_ms, unit->pid);
+    unit->timed_out = 1;
+    mp_msg_t *kill = MP_PACK (kill, .run = run->id, .unit = unit->id, .pid = unit->pid);
+    mp_coord_send (self, holder->routing_id, "", 0, &kill);
+}
+
+//  The tick's look at units: the ones in flight, not the whole plan, but for queued
+//  units needing labels in a run whose wait for such agents is over.
 void mp_coord_enforce_timeouts (mp_coord_t *self)
 {
     uint64_t now = mp_clock_mono_ms ();
@@ -451,44 +512,24 @@ void mp_coord_enforce_timeouts (mp_coord_t *self)
          run = (mp_run_t *) zlistx_next (self->runs)) {
         if (run->state != MP_RUN_RUNNING)
             continue;
-        for (size_t i = 0; i < mp_run_nunits (run); i++) {
-            mp_unit_t *unit = mp_run_unit_at (run, i);
-            int state = MP_UNIT_QUEUED;
-            mp_sched_state (run->sched, unit->id, &state);
-            if (state == MP_UNIT_QUEUED && s_drop_unplaceable (self, run, unit, now)) {
-                if (run->state != MP_RUN_RUNNING)
-                    break; //  that was its last unit
-                continue;
+        if (run->nrequiring && now - run->started_ms > run->wait_ms)
+            for (size_t i = 0; i < mp_run_nunits (run) && run->state == MP_RUN_RUNNING; i++) {
+                mp_unit_t *unit = mp_run_unit_at (run, i);
+                int state = MP_UNIT_QUEUED;
+                mp_sched_state (run->sched, unit->id, &state);
+                if (state == MP_UNIT_QUEUED)
+                    s_drop_unplaceable (self, run, unit, now);
             }
-            mp_agent_entry_t *holder = mp_agent_table_find_key (self->agents, unit->agent);
-            if (state == MP_UNIT_SENT && holder
-                && now - unit->sent_ms > self->config.unit_ack_ms) {
-                //  Lost on the way, or its zygote never took it up: taken back, and
-                //  that zygote gets nothing more of the run.
-                char why[96];
-                snprintf (why, sizeof why, "did not start it within %.3g s",
-                          (double) self->config.unit_ack_ms / 1000.0);
-                mp_run_set_ready (run, holder->key, MP_READY_FAILED);
-                s_unit_lost (self, run, unit, holder, why);
-                char text[320];
-                snprintf (text, sizeof text, "agent %s (%s) %s: it gets no more of this run",
-                          holder->name, holder->hostname, why);
-                s_agent_out (self, run, text);
-                continue;
-            }
-            if (run->timeout_ms == 0)
-                continue;
-            if (!mp_coord_unit_active (run, unit) || unit->timed_out || !unit->pid
-                || !unit->test_since_ms || now - unit->test_since_ms <= run->timeout_ms)
-                continue;
-            mp_agent_entry_t *agent = mp_agent_table_find_key (self->agents, unit->agent);
-            if (!agent)
-                continue;
-            mp_warn ("run %" PRIu64 ": %s ran past %" PRIu64 " ms: killing its process %" PRIu64,
-                     run->id, unit->tests[unit->finished], run->timeout_ms, unit->pid);
-            unit->timed_out = 1;
-            mp_msg_t *kill = MP_PACK (kill, .run = run->id, .unit = unit->id, .pid = unit->pid);
-            mp_coord_send (self, agent->routing_id, "", 0, &kill);
-        }
+        //  Copied first: a unit taken back leaves the list.
+        size_t n = zlistx_size (run->inflight), k = 0;
+        mp_unit_t **units = n ? (mp_unit_t **) malloc (n * sizeof *units) : NULL;
+        if (!units)
+            continue;
+        for (mp_unit_t *unit = (mp_unit_t *) zlistx_first (run->inflight); unit && k < n;
+             unit = (mp_unit_t *) zlistx_next (run->inflight))
+            units[k++] = unit;
+        for (size_t i = 0; i < k && run->state == MP_RUN_RUNNING; i++)
+            s_check_inflight (self, run, units[i], now);
+        free (units);
     }
 }

@@ -40,8 +40,9 @@ mp_run_t *mp_run_new (uint64_t id, const char *cwd, zframe_t *front, mp_sync_gra
     self->front = zframe_dup (front);
     self->ready = zhashx_new ();
     self->owners = zhashx_new ();
+    self->inflight = zlistx_new ();
     if (!self->cwd || !self->sched || !self->sync || !self->front
-        || !self->ready || !self->owners) {
+        || !self->ready || !self->owners || !self->inflight) {
         mp_run_destroy (&self);
         return NULL;
     }
@@ -63,6 +64,7 @@ void mp_run_destroy (mp_run_t **self_p)
     free (self->events);
     zhashx_destroy (&self->ready);
     zhashx_destroy (&self->owners);
+    zlistx_destroy (&self->inflight);
     zframe_destroy (&self->front);
     zframe_destroy (&self->poll_route);
     free (self->poll_from);
@@ -73,6 +75,20 @@ void mp_run_destroy (mp_run_t **self_p)
     free (self->cwd);
     free (self);
     *self_p = NULL;
+}
+
+int mp_run_inflight_add (mp_run_t *self, mp_unit_t *unit)
+{
+    if (!unit->inflight)
+        unit->inflight = zlistx_add_end (self->inflight, unit);
+    return unit->inflight ? MP_OK : MP_ENOMEM;
+}
+
+void mp_run_inflight_remove (mp_run_t *self, mp_unit_t *unit)
+{
+    if (unit->inflight)
+        zlistx_delete (self->inflight, unit->inflight);
+    unit->inflight = NULL;
 }
 
 int mp_run_set_args (mp_run_t *self, const char *const *args, size_t nargs)

@@ -29,6 +29,7 @@ typedef struct {
     int reported;      //  some report of it arrived
     char **requires;   //  labels an agent needs to run it (mp_requires), owned
     size_t nrequires;
+    void *inflight;    //  its place in its run's inflight list while sent or running
 } mp_unit_t;
 
 typedef struct {
@@ -83,6 +84,10 @@ typedef struct {
     size_t nevents, cap_events;
     zhashx_t *ready; //  agent key -> mp_ready_t + 1
     zhashx_t *owners; //  "<agent key>/u<pid>" of a started unit process -> unit id
+    //  Units sent or running (mp_unit_t *, owned by units): what the tick looks at,
+    //  rather than every unit of the plan.
+    zlistx_t *inflight;
+    size_t nrequiring; //  units that need agent labels (mp_requires)
 } mp_run_t;
 
 //  A new run in the planning state; NULL on no memory. grant and arg go to the sync
@@ -101,6 +106,9 @@ int mp_run_set_files (mp_run_t *self, const char *const *files, size_t nfiles);
 //  scheduler refuses) or MP_ENOMEM.
 int mp_run_add_unit (mp_run_t *self, uint64_t id, const char *group, int strategy,
                      const char *const *tests, size_t ntests, char *err, size_t errlen);
+//  A unit was sent to an agent, or left its slot: in or out of the inflight list.
+int mp_run_inflight_add (mp_run_t *self, mp_unit_t *unit);
+void mp_run_inflight_remove (mp_run_t *self, mp_unit_t *unit);
 //  The unit with this id; NULL when none.
 mp_unit_t *mp_run_unit (mp_run_t *self, uint64_t id);
 //  Unit by position in plan order; NULL past the last.
