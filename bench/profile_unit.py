@@ -158,6 +158,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tests", type=int, default=100)
     parser.add_argument("--python", default=sys.executable)
+    parser.add_argument("--reuse", action="store_true",
+                        help="run with --mp-reuse: one process runs unit after unit")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="pytest-mp-profile-") as base:
         suite = Path(base)
@@ -170,7 +172,7 @@ def main(argv=None):
         env.pop("PYTEST_ADDOPTS", None)
         proc = subprocess.run(
             [args.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--mp",
-             "--np", "1", "--mp-trace", str(trace_path)],
+             "--np", "1", "--mp-trace", str(trace_path)] + (["--mp-reuse"] if args.reuse else []),
             cwd=suite, env=env, capture_output=True, text=True, timeout=900)
         if proc.returncode != 0 or not trace_path.exists():
             sys.exit("profile run failed (exit %d)\n%s\n%s" % (
@@ -181,8 +183,8 @@ def main(argv=None):
             stamps.setdefault(nodeid, {})[what] = (start, stop)
         steps = profile(json.loads(trace_path.read_text()), stamps)
     width = max(len(name) for name in steps)
-    print("%d trivial tests, --mp --np 1: medians over %d units\n" % (
-        args.tests, max(n for _, n in steps.values())))
+    print("%d trivial tests, --mp --np 1%s: medians over %d units\n" % (
+        args.tests, " --mp-reuse" if args.reuse else "", max(n for _, n in steps.values())))
     for name, (value, _) in steps.items():
         if name.endswith("(count)"):
             print("  %-*s %7.0f" % (width, name, value))
