@@ -229,9 +229,10 @@ static void s_dispatch (mp_coord_t *self, mp_run_t *isolating, mp_agent_entry_t 
          run = (mp_run_t *) zlistx_next (self->runs)) {
         if (run->state != MP_RUN_RUNNING || run->cancelled || (isolating && run != isolating))
             continue;
-        for (size_t i = 0; i < mp_agent_table_size (self->agents); i++) {
-            mp_agent_entry_t *agent = mp_agent_table_at (self->agents, i);
-            if ((only && agent != only) || mp_run_ready (run, agent->key) != MP_READY_YES)
+        size_t nagents = only ? 1 : mp_agent_table_size (self->agents);
+        for (size_t i = 0; i < nagents; i++) {
+            mp_agent_entry_t *agent = only ? only : mp_agent_table_at (self->agents, i);
+            if (mp_run_ready (run, agent->key) != MP_READY_YES)
                 continue;
             uint64_t id;
             size_t slot;
