@@ -104,7 +104,11 @@ class Lock:
     def acquire(self, blocking=True, timeout=-1):
         if not blocking or timeout != -1:
             raise NotImplementedError("mp_lock waits until it is granted")
-        self._client.request("LOCK_ACQUIRE", run=self._run, name=self._name)
+        try:
+            self._client.request("LOCK_ACQUIRE", run=self._run, name=self._name)
+        except WireError as error:
+            # Refused: this process holds it already (it is not reentrant).
+            raise RuntimeError(str(error)) from None
         return True
 
     def release(self):

@@ -180,6 +180,28 @@ def test_board_behaves_as_a_dict(suite):
     assert result.summary_count("passed") == 1, result.log
 
 
+def test_lock_is_not_reentrant_and_says_so(suite):
+    # The original's mp_lock is a multiprocessing.Lock: acquiring it again in the
+    # holder blocks for ever, releasing it unheld raises. Here both raise at once,
+    # RuntimeError as threading's locks do, and the lock goes on working.
+    suite.write("test_lock_api.py", """
+        import pytest
+
+        def test_lock_api(mp_lock):
+            with pytest.raises(RuntimeError, match="not held"):
+                mp_lock.release()
+            mp_lock.acquire()
+            with pytest.raises(RuntimeError, match="already held"):
+                mp_lock.acquire()
+            mp_lock.release()
+            with mp_lock:
+                pass
+    """)
+    result = suite.run(np=2)
+    assert result.returncode == 0, result.log
+    assert result.summary_count("passed") == 1, result.log
+
+
 def test_starts_left_unfinished_by_processes_that_ended_normally_stay_counted(suite):
     # The original's rule: only the very first start of the run is the first, although
     # every test starts the trail in a process of its own and none finishes it.
