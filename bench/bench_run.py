@@ -374,6 +374,8 @@ def figures(med, sizes, np, side=""):
     load = med["scale"]
     f["scale_cycles"] = load["cycles_per_s"]
     f["scale_board"] = load["board_ops_per_s"]
+    f["scale_cycles_cpu"] = load["cycles_per_coord_cpu_s"]
+    f["scale_board_cpu"] = load["board_ops_per_coord_cpu_s"]
     f["scale_kb_per_agent"] = load["rss_kb_per_agent"]
     f["scale_kb_per_unit"] = load["rss_kb_per_queued_unit"]
     return f
@@ -500,6 +502,9 @@ def table_rows(med, sizes, np, baseline):
         "scale_cycles", new["scale_cycles"])
     row(w, "board operations", "%.0f/s" % new["scale_board"], "", "scale_board",
         new["scale_board"])
+    row(w, "  per second of the coordinator's CPU", "%.0f/s" % new["scale_cycles_cpu"],
+        "cycles")
+    row(w, "", "%.0f/s" % new["scale_board_cpu"], "board operations")
     row(w, "coordinator memory per agent", "%.1f KiB" % new["scale_kb_per_agent"])
     row(w, "coordinator memory per queued unit", "%.2f KiB" % new["scale_kb_per_unit"])
     return rows
