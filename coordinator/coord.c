@@ -377,6 +377,8 @@ static void s_handle (mp_coord_t *self, mp_request_t *req)
 //  scan over every run and agent is skipped for it. The tick dispatches anyway.
 static void s_dispatch_after (mp_coord_t *self, int type, zframe_t *route)
 {
+    if (mp_msg_is_sync_request (type))
+        return;
     switch (type) {
     case MP_MSG_REPORT:
     case MP_MSG_HEARTBEAT:
@@ -384,15 +386,6 @@ static void s_dispatch_after (mp_coord_t *self, int type, zframe_t *route)
     case MP_MSG_OUTPUT:
     case MP_MSG_PLAN_UNIT:
     case MP_MSG_UNIT_STARTED:
-    case MP_MSG_BOARD_GET:
-    case MP_MSG_BOARD_SET:
-    case MP_MSG_BOARD_DEL:
-    case MP_MSG_BOARD_POP:
-    case MP_MSG_BOARD_SETDEFAULT:
-    case MP_MSG_BOARD_ITEMS:
-    case MP_MSG_LOCK_ACQUIRE:
-    case MP_MSG_LOCK_RELEASE:
-    case MP_MSG_TRAIL:
     case MP_MSG_STATUS:
     case MP_MSG_AGENTS:
         return;
