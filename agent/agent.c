@@ -255,6 +255,7 @@ mp_agentd_t *mp_agentd_new (const mp_agent_config_t *config, char *err, size_t e
     }
     self->config = *config;
     self->sigfd = -1;
+    self->rundir_lock = -1;
     self->heartbeat_ms = 1000;
     self->hello_backoff_ms = MP_HELLO_RETRY_MS;
     self->silence_warn_ms = MP_SILENCE_WARN_MS;
@@ -274,12 +275,9 @@ mp_agentd_t *mp_agentd_new (const mp_agent_config_t *config, char *err, size_t e
         mp_set_error (err, errlen, "cannot watch signals: %s", strerror (errno));
         goto fail;
     }
-    snprintf (self->rundir, sizeof self->rundir, "/tmp/mp-agent-XXXXXX");
-    if (!mkdtemp (self->rundir)) {
-        self->rundir[0] = '\0';
-        mp_set_error (err, errlen, "cannot make a private directory: %s", strerror (errno));
+    if (mp_agentd_rundir_make (self, err, errlen) != MP_OK)
         goto fail;
-    }
+    mp_agentd_rundir_sweep (self);
     snprintf (self->local_endpoint, sizeof self->local_endpoint, "ipc://%s/agent.ipc",
               self->rundir);
     self->runs = zlistx_new ();
@@ -340,12 +338,7 @@ void mp_agentd_destroy (mp_agentd_t **self_p)
     zlistx_destroy (&self->runs);
     zlistx_destroy (&self->procs);
     mp_replay_destroy (&self->replay);
-    if (self->rundir[0]) {
-        char sock[320];
-        snprintf (sock, sizeof sock, "%s/agent.ipc", self->rundir);
-        unlink (sock);
-        rmdir (self->rundir);
-    }
+    mp_agentd_rundir_remove (self);
     if (self->sigfd != -1)
         close (self->sigfd);
     free (self);

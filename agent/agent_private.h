@@ -34,7 +34,8 @@ struct mp_agentd_t {
     zloop_t *loop;
     zsock_t *coord;
     zsock_t *local;
-    char rundir[256];
+    char rundir[256];    //  its private directory (rundir.c)
+    int rundir_lock;     //  held open and flocked for its life: it is in use
     char local_endpoint[300];
     int sigfd;
     sigset_t orig_mask;
@@ -54,6 +55,12 @@ struct mp_agentd_t {
     mp_sender_t sender;  //  its session and sequence on the wire
     mp_replay_t *replay; //  the coordinator's and local peers' sessions seen
 };
+
+//  Makes the agent's private directory and locks it (MP_OK, or MP_EIO with why in
+//  err); removes it; removes those of ours that agents killed before us left.
+int mp_agentd_rundir_make (mp_agentd_t *self, char *err, size_t errlen);
+void mp_agentd_rundir_remove (mp_agentd_t *self);
+void mp_agentd_rundir_sweep (mp_agentd_t *self);
 
 //  Signs and sends msg to the coordinator (taking it). MP_OK, or a code of mp_wire_send
 //  or MP_ENOMEM when msg is NULL (logged).

@@ -217,3 +217,54 @@ def test_the_zygote_finishes_its_session_normally_when_the_run_ends(suite):
     # One zygote, whose session-finish hooks ran: it left its loop on RUN_END.
     assert len(finishes) == 1, result.log
     assert finishes[0]["status"] == 0, result.log
+
+
+def _rundir_of(pid):
+    """The private directory an agent holds (the one whose owner.lock it has open)."""
+    fd_dir = "/proc/%d/fd" % pid
+    try:
+        for fd in os.listdir(fd_dir):
+            target = os.readlink(os.path.join(fd_dir, fd))
+            if target.endswith("/owner.lock"):
+                return os.path.dirname(target)
+    except OSError:
+        pass
+    return None
+
+
+def test_a_killed_agents_directory_is_removed_by_the_next_agent_not_a_live_ones(tmp_path):
+    bin_dir = os.environ.get("MP_BIN_DIR") or os.path.dirname(sys.executable)
+    log = open(tmp_path / "agents.log", "w")
+
+    def agent():
+        # No coordinator: an agent makes its directory at start and waits for one.
+        proc = subprocess.Popen(
+            [os.path.join(bin_dir, "mp-agent"), "--connect", "ipc://%s/none.ipc" % tmp_path,
+             "--workdir", str(tmp_path), "--python", sys.executable],
+            stdout=log, stderr=log)
+        deadline = time.monotonic() + 30
+        while _rundir_of(proc.pid) is None:
+            assert proc.poll() is None and time.monotonic() < deadline, "no directory"
+            time.sleep(0.05)
+        return proc, _rundir_of(proc.pid)
+
+    killed, killed_dir = agent()
+    killed.kill()
+    killed.wait()
+    assert os.path.isdir(killed_dir), "SIGKILL leaves it"
+    second, second_dir = agent()
+    third, third_dir = None, None
+    try:
+        deadline = time.monotonic() + 10
+        while os.path.isdir(killed_dir):
+            assert time.monotonic() < deadline, "the killed agent's directory stayed"
+            time.sleep(0.05)
+        third, third_dir = agent()
+        time.sleep(1)
+        assert os.path.isdir(second_dir), "a live agent's directory was removed"
+    finally:
+        for proc in (second, third):
+            if proc is not None:
+                proc.terminate()
+                proc.wait(timeout=30)
+    assert not os.path.isdir(second_dir) and not os.path.isdir(third_dir)
