@@ -55,6 +55,13 @@ void mp_coord_finish_run (mp_coord_t *self, mp_run_t *run)
     mp_coord_event (self, run, MP_EVENT_DONE, "", 0, "", 0);
 }
 
+//  Every agent is told of the runs it may join now.
+static void s_offer_all (mp_coord_t *self)
+{
+    for (size_t i = 0; i < mp_agent_table_size (self->agents); i++)
+        mp_coord_offer_runs (self, mp_agent_table_at (self->agents, i));
+}
+
 void mp_coord_on_submit (mp_coord_t *self, mp_request_t *req)
 {
     mp_submit_msg_t submit;
@@ -79,8 +86,7 @@ void mp_coord_on_submit (mp_coord_t *self, mp_request_t *req)
              run->nunits_announced);
     mp_coord_reply_ok (self, req, run->id);
     if (run->early)
-        for (size_t i = 0; i < mp_agent_table_size (self->agents); i++)
-            mp_coord_offer_runs (self, mp_agent_table_at (self->agents, i));
+        s_offer_all (self);
 }
 
 void mp_coord_on_plan_unit (mp_coord_t *self, mp_request_t *req)
@@ -137,8 +143,7 @@ void mp_coord_on_plan_end (mp_coord_t *self, mp_request_t *req)
     mp_coord_reply_ok (self, req, mp_agent_table_size (self->agents));
     if (early)
         s_send_plan (self, run);
-    for (size_t i = 0; i < mp_agent_table_size (self->agents); i++)
-        mp_coord_offer_runs (self, mp_agent_table_at (self->agents, i));
+    s_offer_all (self);
     if (mp_sched_done (run->sched))
         mp_coord_finish_run (self, run);
 }

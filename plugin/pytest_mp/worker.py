@@ -168,11 +168,13 @@ class Zygote:
 
     def _run_ended(self, client, timeout_ms):
         """Whether this run's RUN_END came within timeout_ms."""
-        if client.wait((), timeout_ms) != 1:
-            return False
+        return client.wait((), timeout_ms) == 1 and self._receive(client)[2]
+
+    def _receive(self, client):
+        """The message waiting: (kind, msg, whether it is this run's RUN_END)."""
         got = client.recv(0)
         kind, msg = got if got else (None, None)
-        return kind == "RUN_END" and msg.run == self.run
+        return kind, msg, kind == "RUN_END" and msg.run == self.run
 
     def _serve(self, session, client, items):
         """Forks a unit process per UNIT until the agent relays the run's RUN_END."""
@@ -189,9 +191,8 @@ class Zygote:
                 fds.append(self.done_read)
             ready = client.wait(fds, 1000)
             if ready == 1:
-                got = client.recv(0)
-                kind, msg = got if got else (None, None)
-                if kind == "RUN_END" and msg.run == self.run:
+                kind, msg, run_ended = self._receive(client)
+                if run_ended:
                     # Spares and idle processes read nothing more and exit 0; units
                     # still running (a cancelled run's) die with this process (their
                     # PDEATHSIG).
