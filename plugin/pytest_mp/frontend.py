@@ -26,6 +26,9 @@ from .trace import TraceRecorder
 from .wire import Client, WireError, generate_key
 
 POLL_WAIT_MS = 1000
+# Below this many events a batch is followed by a pause before the next poll.
+POLL_BATCH = 32
+POLL_PAUSE_S = 0.01
 REQUEST_TIMEOUT_MS = 15000
 # A coordinator that answers no poll for this long is gone: less than its agents'
 # heartbeat expiry (10 s), so the front end is never the last to notice.
@@ -446,6 +449,12 @@ class FrontEnd:
                     except WireError:
                         pass
                     return
+            if len(events.kinds) < POLL_BATCH:
+                # A long poll is answered at the first new event: with a fast stream
+                # that is a request per event, taking CPU from the tests themselves
+                # (which never wait for this process). A short pause lets a batch
+                # gather.
+                time.sleep(POLL_PAUSE_S)
             if daemons is not None:
                 daemons.check()
             stop = session.shouldfail or session.shouldstop or self.errors
