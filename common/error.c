@@ -6,21 +6,28 @@
 
 const char *mp_strerror (int code)
 {
+#define MP_ERR_TEXT(name, value, text)                                                   \
+    case value:                                                                          \
+        return text;
     switch (code) {
-    case MP_OK: return "success";
-    case MP_EINVAL: return "invalid argument";
-    case MP_EPROTO: return "malformed message";
-    case MP_EAUTH: return "bad or missing signature";
-    case MP_ENOMEM: return "out of memory";
-    case MP_ETIMEDOUT: return "timed out";
-    case MP_ENOENT: return "not found";
-    case MP_ESTATE: return "not valid in this state";
-    case MP_ETOOBIG: return "size limit exceeded";
-    case MP_ESTALE: return "timestamp out of window";
-    case MP_EIO: return "input/output error";
-    case MP_EREPLAY: return "replayed or reordered message";
-    default: return "unknown error";
+        MP_ERRORS (MP_ERR_TEXT)
+    default:
+        return "unknown error";
     }
+#undef MP_ERR_TEXT
+}
+
+const char *mp_err_name (int code)
+{
+#define MP_ERR_NAME(name, value, text)                                                   \
+    case value:                                                                          \
+        return #name;
+    switch (code) {
+        MP_ERRORS (MP_ERR_NAME)
+    default:
+        return NULL;
+    }
+#undef MP_ERR_NAME
 }
 
 void mp_vset_error (char *err, size_t errlen, const char *fmt, va_list args)

@@ -21,23 +21,30 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-typedef enum {
-    MP_OK = 0,
-    MP_EINVAL = -1,    //  bad argument or value
-    MP_EPROTO = -2,    //  malformed message
-    MP_EAUTH = -3,     //  bad or missing signature
-    MP_ENOMEM = -4,    //  allocation failed
-    MP_ETIMEDOUT = -5, //  no answer in time
-    MP_ENOENT = -6,    //  no such run, key, lock or peer
-    MP_ESTATE = -7,    //  operation not valid in this state
-    MP_ETOOBIG = -8,   //  a size limit was exceeded
-    MP_ESTALE = -9,    //  message timestamp out of window
-    MP_EIO = -10,      //  system call or socket failure
-    MP_EREPLAY = -11   //  a message replayed, or out of its sender's order
-} mp_err_t;
+//  X (NAME, code, description): every error code, the one list of them (the Python
+//  side reads names and codes through mp_err_name).
+#define MP_ERRORS(X)                                                                     \
+    X (OK, 0, "success")                                                                 \
+    X (EINVAL, -1, "invalid argument")               /* bad argument or value */         \
+    X (EPROTO, -2, "malformed message")                                                  \
+    X (EAUTH, -3, "bad or missing signature")        /* or a sender without the right */ \
+    X (ENOMEM, -4, "out of memory")                                                      \
+    X (ETIMEDOUT, -5, "timed out")                   /* no answer in time */             \
+    X (ENOENT, -6, "not found")                      /* no such run, key, lock or peer */ \
+    X (ESTATE, -7, "not valid in this state")                                            \
+    X (ETOOBIG, -8, "size limit exceeded")                                               \
+    X (ESTALE, -9, "timestamp out of window")                                            \
+    X (EIO, -10, "input/output error")               /* system call or socket failure */ \
+    X (EREPLAY, -11, "replayed or reordered message")
+
+#define MP_ERR_ENUM(name, code, text) MP_##name = code,
+typedef enum { MP_ERRORS (MP_ERR_ENUM) } mp_err_t;
+#undef MP_ERR_ENUM
 
 //  Static, lower-case description of an error code.
 const char *mp_strerror (int code);
+//  Its name without the prefix ("EAUTH"), or NULL for a code that is none.
+const char *mp_err_name (int code);
 
 //  printf into a caller-owned reason buffer; NULL or 0-length buffers are ignored.
 void mp_set_error (char *err, size_t errlen, const char *fmt, ...)
