@@ -18,6 +18,7 @@ typedef struct {
     const char *hostname;
     const char *const *labels; //  KEY or KEY=VALUE each, what it offers
     size_t nlabels;
+    int relay_sync;        //  1: unit processes send sync requests through it only
     //  CURVE: its key pair and the coordinator's public key, as Z85 text; "" for none.
     char curve_public[41], curve_secret[41], coord_public[41];
 } mp_agent_config_t;

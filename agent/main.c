@@ -65,6 +65,7 @@ static void s_usage (FILE *out)
              "usage: mp-agent --connect ENDPOINT [--np N] [--key-file F] [--workdir DIR]\n"
              "                [--python PATH] [--name NAME] [--label KEY[=VALUE]]... [-v]\n"
              "                [--curve-cert KEYPAIR --coord-cert COORD_PUBLIC_KEY]\n"
+             "                [--relay-sync]\n"
              "       mp-agent --help | --version\n"
              "\n"
              "The agent of pytest-mp: runs on each test host, takes tests from the\n"
@@ -86,6 +87,9 @@ static void s_usage (FILE *out)
              "                          FILE_secret that mp-coord --gen-cert wrote)\n"
              "  -S, --coord-cert COORD_PUBLIC_KEY  the coordinator's public key file; given\n"
              "                          together with --curve-cert\n"
+             "  -R, --relay-sync        tests' board, lock and trail requests go through this\n"
+             "                          agent; by default a unit process sends them straight\n"
+             "                          to the coordinator's ENDPOINT on a line of its own\n"
              "  -v, --verbose           log debug messages too\n"
              "  -h, --help              print this help and exit\n"
              "      --version           print the version and exit\n");
@@ -101,6 +105,7 @@ int main (int argc, char **argv)
         { "coord-cert", required_argument, NULL, 'S' },
         { "verbose", no_argument, NULL, 'v' },       { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },       { "label", required_argument, NULL, 'l' },
+        { "relay-sync", no_argument, NULL, 'R' },
         { NULL, 0, NULL, 0 }
     };
     mp_agent_config_t config = { .python = MP_DEFAULT_PYTHON };
@@ -109,7 +114,7 @@ int main (int argc, char **argv)
     const char *curve_cert = NULL, *coord_cert = NULL;
     long slots = sysconf (_SC_NPROCESSORS_ONLN);
     int verbose = 0, opt;
-    while ((opt = getopt_long (argc, argv, "c:n:k:w:p:N:vhC:S:l:", options, NULL)) != -1) {
+    while ((opt = getopt_long (argc, argv, "c:n:k:w:p:N:vhC:S:l:R", options, NULL)) != -1) {
         char *end;
         switch (opt) {
         case 'c':
@@ -148,6 +153,9 @@ int main (int argc, char **argv)
             break;
         case 'S':
             coord_cert = optarg;
+            break;
+        case 'R':
+            config.relay_sync = 1;
             break;
         case 'v':
             verbose = 1;

@@ -212,7 +212,7 @@ void mp_agentd_start_run (mp_agentd_t *self, mp_msg_t *msg)
         mp_agentd_discard_run (self, old);
     }
     mp_agent_run_t *run = (mp_agent_run_t *) calloc (1, sizeof *run);
-    char **env = (char **) calloc (start.env.count + 10, sizeof (char *));
+    char **env = (char **) calloc (start.env.count + 12, sizeof (char *));
     if (!run || !env)
         goto done;
     run->id = id;
@@ -228,6 +228,12 @@ void mp_agentd_start_run (mp_agentd_t *self, mp_msg_t *msg)
     env[nenv++] = zsys_sprintf ("MP_WORKER_RUN=%" PRIu64, id);
     env[nenv++] = zsys_sprintf ("MP_WORKER_KEY_FILE=%s", self->config.key_file);
     env[nenv++] = zsys_sprintf ("MP_WORKER_CHECKOUT=%s", run->checkout_path);
+    if (!self->config.relay_sync) {
+        //  Where a unit process opens its line (LINE_OPEN): the coordinator as this
+        //  agent reaches it, and the coordinator's CURVE key ("" without CURVE).
+        env[nenv++] = zsys_sprintf ("MP_WORKER_COORD=%s", self->config.connect);
+        env[nenv++] = zsys_sprintf ("MP_WORKER_COORD_KEY=%s", self->config.coord_public);
+    }
     //  Kept by every process the run starts that does not scrub its environment:
     //  how the agent tells a stray daemon's run (mp_agentd_kill_strays).
     env[nenv++] = zsys_sprintf ("PYTEST_MP_RUN_ID=%" PRIu64, id);

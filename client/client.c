@@ -52,17 +52,10 @@ mpc_t *mpc_new (const char *endpoint, const char *key_file, const char *name, ch
     return mpc_new_curve (endpoint, key_file, name, NULL, NULL, err, errlen);
 }
 
-//  Sets the socket's CURVE keys from the files: its key pair and the server's key.
-static int s_apply_curve (void *sock, const char *cert, const char *server_cert, char *err,
-                          size_t errlen)
+//  Sets the socket's CURVE keys (Z85): its key pair and the server's key.
+static int s_apply_curve (void *sock, const char *public_key, const char *secret_key,
+                          const char *server_key, char *err, size_t errlen)
 {
-    char public_key[MP_CURVE_KEY_Z85], secret_key[MP_CURVE_KEY_Z85],
-        server_key[MP_CURVE_KEY_Z85];
-    int rc = mp_curve_cert_read (cert, public_key, secret_key, err, errlen);
-    if (rc == MP_OK)
-        rc = mp_curve_cert_read (server_cert, server_key, NULL, err, errlen);
-    if (rc != MP_OK)
-        return rc;
     if (zmq_setsockopt (sock, ZMQ_CURVE_SERVERKEY, server_key, MP_CURVE_KEY_Z85) != 0
         || zmq_setsockopt (sock, ZMQ_CURVE_PUBLICKEY, public_key, MP_CURVE_KEY_Z85) != 0
         || zmq_setsockopt (sock, ZMQ_CURVE_SECRETKEY, secret_key, MP_CURVE_KEY_Z85) != 0) {
@@ -72,8 +65,12 @@ static int s_apply_curve (void *sock, const char *cert, const char *server_cert,
     return MP_OK;
 }
 
-mpc_t *mpc_new_curve (const char *endpoint, const char *key_file, const char *name,
-                      const char *cert, const char *server_cert, char *err, size_t errlen)
+//  A client with CURVE keys as Z85 text (public_key NULL: no CURVE). A line queues
+//  nothing before it is connected: a request that finds no connection within
+//  MP_LINE_SEND_MS is not sent at all (MP_ESTATE), and may go another way.
+static mpc_t *s_new (const char *endpoint, const char *key_file, const char *name,
+                     const char *public_key, const char *secret_key, const char *server_key,
+                     int line, char *err, size_t errlen)
 {
     mpc_t *self = (mpc_t *) calloc (1, sizeof *self);
     if (!self) {
@@ -99,8 +96,15 @@ mpc_t *mpc_new_curve (const char *endpoint, const char *key_file, const char *na
     zmq_setsockopt (self->sock, ZMQ_LINGER, &linger, sizeof linger);
     int64_t max_size = (int64_t) mp_limits_default.max_body;
     zmq_setsockopt (self->sock, ZMQ_MAXMSGSIZE, &max_size, sizeof max_size);
-    if (cert && *cert && s_apply_curve (self->sock, cert, server_cert, err, errlen) != MP_OK)
+    if (public_key
+        && s_apply_curve (self->sock, public_key, secret_key, server_key, err, errlen) != MP_OK)
         goto fail;
+    if (line) {
+        //  Before connecting: both apply to the connections made after them.
+        int immediate = 1, timeout = MP_LINE_SEND_MS;
+        zmq_setsockopt (self->sock, ZMQ_IMMEDIATE, &immediate, sizeof immediate);
+        zmq_setsockopt (self->sock, ZMQ_SNDTIMEO, &timeout, sizeof timeout);
+    }
     if (zmq_setsockopt (self->sock, ZMQ_ROUTING_ID, name, strlen (name)) != 0
         || zmq_connect (self->sock, endpoint) != 0) {
         mp_set_error (err, errlen, "cannot connect to %s as %s: %s", endpoint, name,
@@ -111,6 +115,41 @@ mpc_t *mpc_new_curve (const char *endpoint, const char *key_file, const char *na
 fail:
     mpc_destroy (&self);
     return NULL;
+}
+
+mpc_t *mpc_new_curve (const char *endpoint, const char *key_file, const char *name,
+                      const char *cert, const char *server_cert, char *err, size_t errlen)
+{
+    if (!cert || !*cert)
+        return s_new (endpoint, key_file, name, NULL, NULL, NULL, 0, err, errlen);
+    char public_key[MP_CURVE_KEY_Z85], secret_key[MP_CURVE_KEY_Z85],
+        server_key[MP_CURVE_KEY_Z85];
+    if (mp_curve_cert_read (cert, public_key, secret_key, err, errlen) != MP_OK
+        || mp_curve_cert_read (server_cert, server_key, NULL, err, errlen) != MP_OK)
+        return NULL;
+    return s_new (endpoint, key_file, name, public_key, secret_key, server_key, 0, err, errlen);
+}
+
+int mpc_curve_keypair (char *public_key, char *secret_key)
+{
+    return zmq_curve_keypair (public_key, secret_key) == 0 ? MP_OK : MP_EIO;
+}
+
+mpc_t *mpc_new_line (const char *endpoint, const char *key_file, const char *name,
+                     const char *public_key, const char *secret_key, const char *server_key,
+                     char *err, size_t errlen)
+{
+    int curve = server_key && *server_key;
+    uint8_t raw[32];
+    if (curve
+        && (strlen (server_key) != MP_CURVE_KEY_Z85 - 1 || !zmq_z85_decode (raw, server_key)
+            || !public_key || strlen (public_key) != MP_CURVE_KEY_Z85 - 1 || !secret_key
+            || strlen (secret_key) != MP_CURVE_KEY_Z85 - 1)) {
+        mp_set_error (err, errlen, "a line's keys must be Z85 CURVE keys");
+        return NULL;
+    }
+    return s_new (endpoint, key_file, name, curve ? public_key : NULL, secret_key, server_key,
+                  1, err, errlen);
 }
 
 static void s_free_pending (mpc_t *self)
@@ -184,6 +223,11 @@ uint64_t mpc_send (mpc_t *self, mp_msg_t *msg)
     if (rc >= 0)
         rc = zmq_send (self->sock, frames.mac, MP_MAC_LEN, 0);
     mp_frames_clear (&frames);
+    if (rc < 0 && zmq_errno () == EAGAIN) {
+        //  Only a line has a send timeout, and its first frame did not go: none did.
+        s_error (self, MP_ESTATE, "not sent: no connection within %d ms", MP_LINE_SEND_MS);
+        return 0;
+    }
     if (rc < 0) {
         s_error (self, MP_EIO, "send failed: %s", zmq_strerror (zmq_errno ()));
         return 0;

@@ -25,6 +25,19 @@ mpc_t *mpc_new (const char *endpoint, const char *key_file, const char *name, ch
 //  "" for cert means no CURVE.
 mpc_t *mpc_new_curve (const char *endpoint, const char *key_file, const char *name,
                       const char *cert, const char *server_cert, char *err, size_t errlen);
+//  How long a line waits for its connection before a request is given up unsent.
+#define MP_LINE_SEND_MS 3000
+
+//  Draws a CURVE key pair, as Z85 text (41 bytes each with the NUL). MP_OK or MP_EIO.
+int mpc_curve_keypair (char *public_key, char *secret_key);
+//  A unit process's line to the coordinator (LINE_OPEN): over CURVE with the given key
+//  pair when server_key, the coordinator's public key in Z85, is not empty. Unlike
+//  other connections it queues nothing before it is connected: a request that finds
+//  no connection within MP_LINE_SEND_MS fails with MP_ESTATE, not sent. NULL with a
+//  reason in err.
+mpc_t *mpc_new_line (const char *endpoint, const char *key_file, const char *name,
+                     const char *public_key, const char *secret_key, const char *server_key,
+                     char *err, size_t errlen);
 //  Closes the connection, waiting up to 5 s for unsent messages to leave.
 void mpc_destroy (mpc_t **self_p);
 //  Frees the object without touching its sockets: for a child after fork(), where

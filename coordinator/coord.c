@@ -49,6 +49,11 @@ mp_coord_t *mp_coord_new (const mp_coord_config_t *config, char *err, size_t err
     zsock_set_sndtimeo (self->router, 0);
     zsock_set_sndhwm (self->router, 100000);
     zsock_set_linger (self->router, 0);
+    self->lines = mp_lines_new ();
+    if (!self->lines) {
+        mp_set_error (err, errlen, "out of memory");
+        goto fail;
+    }
     if (config->curve_cert) {
         //  The ZAP handler exists before the first handshake can need it.
         zcert_t *cert = zcert_load (config->curve_cert);
@@ -93,6 +98,7 @@ void mp_coord_destroy (mp_coord_t **self_p)
     mp_peer_limits_destroy (&self->limits);
     mp_replay_destroy (&self->replay);
     mp_curve_auth_destroy (&self->curve);
+    mp_lines_destroy (&self->lines);
     zsock_destroy (&self->router);
     free (self);
     *self_p = NULL;
@@ -153,10 +159,11 @@ static void s_on_hello (mp_coord_t *self, mp_request_t *req)
     mp_hello_msg_t hello;
     mp_hello_msg_view (req->msg, &hello);
     mp_peer_t peer;
-    if (hello.slots == 0 || hello.slots > 4096 || mp_peer_parse (hello.name, &peer) == MP_OK) {
+    if (hello.slots == 0 || hello.slots > 4096 || mp_peer_parse (hello.name, &peer) == MP_OK
+        || mp_peer_is_line (hello.name)) {
         mp_coord_reply_error (self, req, MP_EINVAL,
                               "agent %s: slots must be 1..4096, and the name may not look "
-                              "like a zygote's or a unit process's",
+                              "like a zygote's, a unit process's or a line's",
                               hello.name);
         return;
     }
@@ -231,11 +238,13 @@ static mp_handler_fn *const s_handlers[MP_MSG_TYPE_MAX] = {
     [MP_MSG_LOCK_ACQUIRE] = mp_coord_on_sync,
     [MP_MSG_LOCK_RELEASE] = mp_coord_on_sync,
     [MP_MSG_TRAIL] = mp_coord_on_sync,
+    [MP_MSG_LINE_OPEN] = mp_coord_on_line_open,
 };
 
 //  The sender's role, from its connection and the name it gives: a connection that
 //  said hello is an agent, which speaks for itself under its own name and relays its
-//  zygotes (z<run>) and unit processes (u<pid>), parsed into req->peer; any other is a
+//  zygotes (z<run>) and unit processes (u<pid>), parsed into req->peer; a connection
+//  that names a line (l<hex>) is a unit process straight on its line; any other is a
 //  front end, unless it says hello. 0 when an agent's connection gives a name that is
 //  none of these.
 static unsigned s_role (mp_coord_t *self, mp_request_t *req)
@@ -246,6 +255,8 @@ static unsigned s_role (mp_coord_t *self, mp_request_t *req)
         const char *user = self->curve ? zframe_meta (req->frame, "User-Id") : NULL;
         if (user && streq (user, MP_CURVE_AGENT))
             return MP_ROLE_AGENT;
+        if (mp_peer_is_line (from))
+            return MP_ROLE_UNIT;
         return mp_msg_type (req->msg) == MP_MSG_HELLO ? MP_ROLE_AGENT : MP_ROLE_FRONT;
     }
     if (mp_peer_parse (from, &req->peer) == MP_OK)
@@ -272,6 +283,8 @@ static int s_authorise (mp_coord_t *self, mp_request_t *req, char *err, size_t e
     int type = mp_msg_type (msg);
     int scope = mp_msg_scope (type);
     req->role = s_role (self, req);
+    if (!req->agent && req->role == MP_ROLE_UNIT)
+        return mp_coord_authorise_line (self, req, err, errlen);
     if (!req->agent && type != MP_MSG_HELLO && !(mp_msg_senders (type) & MP_ROLE_FRONT)
         && (mp_msg_senders (type) & (MP_ROLE_AGENT | MP_ROLE_ZYGOTE | MP_ROLE_UNIT))) {
         //  An agent we expired or never met: it must register again.
@@ -388,6 +401,7 @@ static void s_dispatch_after (mp_coord_t *self, int type, zframe_t *route)
     case MP_MSG_UNIT_STARTED:
     case MP_MSG_STATUS:
     case MP_MSG_AGENTS:
+    case MP_MSG_LINE_OPEN:
         return;
     case MP_MSG_UNIT_EXIT:
     case MP_MSG_UNIT_DONE:

@@ -10,6 +10,7 @@
 #include "../proto/wire.h"
 #include "agent_table.h"
 #include "curve_auth.h"
+#include "lines.h"
 #include "peer_limits.h"
 #include "run.h"
 #include "coord.h"
@@ -26,6 +27,7 @@ struct mp_coord_t {
     mp_sender_t sender;       //  its session and sequence on the wire
     mp_replay_t *replay;      //  senders' sessions seen
     mp_curve_auth_t *curve;   //  NULL without CURVE
+    mp_lines_t *lines;        //  unit processes' open lines
 };
 
 //  The request being handled: who sent it, with what rights, about what, and how to
@@ -41,6 +43,7 @@ typedef struct {
     char owner[MP_PEER_OWNER_MAX]; //  a zygote's or unit process's sync-service name
     mp_run_t *run;           //  the run a scoped message names
     mp_unit_t *unit;         //  the unit a unit-scoped message names
+    mp_line_t *line;         //  the line it came on, NULL when relayed or a front end's
 } mp_request_t;
 
 //  A handler of one message type (or of several, for the sync service).
@@ -108,6 +111,14 @@ mp_handler_fn mp_coord_on_submit, mp_coord_on_plan_unit, mp_coord_on_plan_end,
     mp_coord_on_cancel, mp_coord_on_poll, mp_coord_on_zygote_ready, mp_coord_on_report,
     mp_coord_on_unit_started, mp_coord_on_unit_exit, mp_coord_on_unit_done, mp_coord_on_output, mp_coord_on_zygote_exit,
     mp_coord_on_sync, mp_coord_on_status;
+//  A unit process opens its line (coord_lines.c).
+mp_handler_fn mp_coord_on_line_open;
+//  Binds a request that came straight on a line to the line's process (coord_lines.c):
+//  MP_OK, or MP_EAUTH with why in err (the process may send it relayed instead).
+int mp_coord_authorise_line (mp_coord_t *self, mp_request_t *req, char *err, size_t errlen);
+//  The process of owner is gone, or its run ended: its line closes.
+void mp_coord_close_line (mp_coord_t *self, const char *owner);
+void mp_coord_close_run_lines (mp_coord_t *self, uint64_t run);
 //  Lock grant callback for every run's sync service (arg is the coordinator).
 void mp_coord_on_grant (void *arg, const char *lock, const char *owner, uint64_t token);
 

@@ -51,6 +51,7 @@ void mp_coord_finish_run (mp_coord_t *self, mp_run_t *run)
     //  they end here, through the scheduler, and give back their slots.
     for (size_t i = 0; i < mp_run_nunits (run); i++)
         mp_coord_unit_off_slot (self, run, mp_run_unit_at (run, i), 0);
+    mp_coord_close_run_lines (self, run->id);
     mp_info ("run %" PRIu64 " %s", run->id, run->cancelled ? "cancelled" : "complete");
     mp_coord_event (self, run, MP_EVENT_DONE, "", 0, "", 0);
 }

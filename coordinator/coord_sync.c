@@ -4,6 +4,13 @@
 void mp_coord_on_grant (void *arg, const char *lock, const char *owner, uint64_t token)
 {
     mp_coord_t *self = (mp_coord_t *) arg;
+    //  Asked for on the process's line: answered there.
+    mp_line_t *line = mp_lines_find_owner (self->lines, owner);
+    if (line && mp_lines_take_wait (line, token) && line->route) {
+        mp_msg_t *ok = MP_PACK (ok, .value = 1);
+        mp_coord_send (self, line->route, line->name, token, &ok);
+        return;
+    }
     //  owner is "<agent key>/<peer name>": answer the unit process's LOCK_ACQUIRE.
     const char *slash = strchr (owner, '/');
     char key[MP_AGENT_KEY_MAX];
@@ -116,13 +123,20 @@ void mp_coord_on_sync (mp_coord_t *self, mp_request_t *req)
         break;
     case MP_MSG_LOCK_ACQUIRE: {
         int granted;
+        if (req->line && req->line->nwaits >= MP_LINE_WAITS_MAX) {
+            mp_coord_reply_error (self, req, MP_ETOOBIG, "%d lock waits on one line",
+                                  MP_LINE_WAITS_MAX);
+            break;
+        }
         int rc = mp_sync_lock_acquire (sync, name, owner, mp_msg_reqid (msg), &granted, err,
                                        sizeof err);
         if (rc != MP_OK)
             mp_coord_reply_error (self, req, rc, "%s", err);
         else if (granted)
             mp_coord_reply_ok (self, req, 1);
-        //  Queued: the grant callback answers later.
+        else if (req->line)
+            //  Queued: the grant callback answers later, on the line it came on.
+            mp_lines_add_wait (req->line, mp_msg_reqid (msg));
         break;
     }
     case MP_MSG_LOCK_RELEASE: {

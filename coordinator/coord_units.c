@@ -19,8 +19,8 @@ static void s_describe_status (int64_t status, char *buf, size_t size)
 
 //  The unit's process is gone: its locks pass on, its trail starts are taken back if
 //  it died (see mp_sync_owner_gone), and its sync-service name (the one s_authorise
-//  gave its requests) is unbound.
-static void s_release_process (mp_run_t *run, mp_unit_t *unit, int died)
+//  gave its requests) is unbound, its line closed.
+static void s_release_process (mp_coord_t *self, mp_run_t *run, mp_unit_t *unit, int died)
 {
     if (!unit->pid)
         return;
@@ -29,6 +29,7 @@ static void s_release_process (mp_run_t *run, mp_unit_t *unit, int died)
     mp_peer_owner (unit->agent, name, owner);
     mp_sync_owner_gone (run->sync, owner, died);
     mp_run_unbind_owner (run, owner);
+    mp_coord_close_line (self, owner);
 }
 
 int mp_coord_unit_active (const mp_run_t *run, const mp_unit_t *unit)
@@ -44,7 +45,7 @@ int mp_coord_unit_off_slot (mp_coord_t *self, mp_run_t *run, mp_unit_t *unit, in
         return rc;
     mp_run_inflight_remove (run, unit);
     //  Died: lost with its host, killed, crashed, or ended before its last test.
-    s_release_process (run, unit, requeue || unit->timed_out || unit->status != 0
+    s_release_process (self, run, unit, requeue || unit->timed_out || unit->status != 0
                                       || unit->finished < unit->ntests);
     if (requeue) {
         //  The next attempt starts afresh.

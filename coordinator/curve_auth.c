@@ -8,6 +8,7 @@ struct mp_curve_auth_t {
     zsock_t *handler;       //  REP on the ZAP endpoint
     zcertstore_t *agents;   //  allowed agents' public keys
     zcertstore_t *clients;  //  allowed clients' public keys
+    zhashx_t *lines;        //  open lines' keys (Z85) -> how many lines gave it
 };
 
 mp_curve_auth_t *mp_curve_auth_new (const char *agents_dir, const char *clients_dir,
@@ -28,7 +29,8 @@ mp_curve_auth_t *mp_curve_auth_new (const char *agents_dir, const char *clients_
     self->agents = zcertstore_new (agents_dir);
     self->clients = zcertstore_new (clients_dir);
     self->handler = zsock_new (ZMQ_REP);
-    if (!self->agents || !self->clients || !self->handler) {
+    self->lines = zhashx_new ();
+    if (!self->agents || !self->clients || !self->handler || !self->lines) {
         mp_set_error (err, errlen, "out of memory");
         goto fail;
     }
@@ -51,6 +53,7 @@ void mp_curve_auth_destroy (mp_curve_auth_t **self_p)
     zsock_destroy (&self->handler);
     zcertstore_destroy (&self->agents);
     zcertstore_destroy (&self->clients);
+    zhashx_destroy (&self->lines);
     free (self);
     *self_p = NULL;
 }
@@ -73,13 +76,17 @@ void mp_curve_auth_handle (mp_curve_auth_t *self)
     char *mechanism = zmsg_popstr (request);
     zframe_t *key = zmsg_pop (request);
     const char *user = NULL;
-    char key_text[41] = "";
+    char key_text[41] = "", line_user[sizeof MP_CURVE_LINE + 40] = "";
     if (mechanism && streq (mechanism, "CURVE") && key && zframe_size (key) == 32) {
         zmq_z85_encode (key_text, zframe_data (key), 32);
         if (zcertstore_lookup (self->agents, key_text))
             user = MP_CURVE_AGENT;
         else if (zcertstore_lookup (self->clients, key_text))
             user = MP_CURVE_CLIENT;
+        else if (zhashx_lookup (self->lines, key_text)) {
+            snprintf (line_user, sizeof line_user, "%s%s", MP_CURVE_LINE, key_text);
+            user = line_user;
+        }
     }
     if (!user)
         mp_warn_limited ("refused a %s connection from %s: key %s is in no allow-list",
@@ -104,4 +111,23 @@ void mp_curve_auth_handle (mp_curve_auth_t *self)
     zframe_destroy (&identity);
     zframe_destroy (&key);
     zmsg_destroy (&request);
+}
+
+int mp_curve_auth_allow_line (mp_curve_auth_t *self, const char *key)
+{
+    uintptr_t count = (uintptr_t) zhashx_lookup (self->lines, key);
+    if (count)
+        zhashx_update (self->lines, key, (void *) (count + 1));
+    else if (zhashx_insert (self->lines, key, (void *) (uintptr_t) 1) != 0)
+        return MP_ENOMEM;
+    return MP_OK;
+}
+
+void mp_curve_auth_forget_line (mp_curve_auth_t *self, const char *key)
+{
+    uintptr_t count = (uintptr_t) zhashx_lookup (self->lines, key);
+    if (count > 1)
+        zhashx_update (self->lines, key, (void *) (count - 1));
+    else if (count == 1)
+        zhashx_delete (self->lines, key);
 }

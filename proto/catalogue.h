@@ -84,7 +84,9 @@ typedef enum { MP_SCOPE_NONE = 0, MP_SCOPE_RUN = 1, MP_SCOPE_UNIT = 2 } mp_scope
     X (UNIT_DONE, unit_done, 37, MP_ROLE_UNIT, MP_SCOPE_UNIT,                           \
        "a unit process kept for reuse (--mp-reuse) ended its unit and waits for another")  \
     X (RUN_PLAN, run_plan, 38, MP_ROLE_COORD, MP_SCOPE_NONE,                            \
-       "an early run is planned: the agent hands its zygote files and tests to compare")
+       "an early run is planned: the agent hands its zygote files and tests to compare") \
+    X (LINE_OPEN, line_open, 39, MP_ROLE_UNIT, MP_SCOPE_UNIT,                           \
+       "a unit process opens its line: its sync requests may come straight, not relayed")
 
 //  Fields of each message, in wire order: F (NAME, type, field, meaning).
 #define MP_FIELDS_OK(F) F (OK, u, value, "meaning depends on the request")
@@ -143,6 +145,10 @@ typedef enum { MP_SCOPE_NONE = 0, MP_SCOPE_RUN = 1, MP_SCOPE_UNIT = 2 } mp_scope
 #define MP_FIELDS_PLAN_END(F)                                                            \
     F (PLAN_END, u, run, "run id")                                                       \
     F (PLAN_END, S, files, "an early run's test files: 'path digest' each")
+#define MP_FIELDS_LINE_OPEN(F)                                                           \
+    F (LINE_OPEN, u, run, "run id") F (LINE_OPEN, u, unit, "unit id")                    \
+    F (LINE_OPEN, s, line, "the name its direct connection gives (mp_peer_line_name)")  \
+    F (LINE_OPEN, s, key, "that connection's CURVE public key (Z85), or empty")
 #define MP_FIELDS_RUN_PLAN(F)                                                            \
     F (RUN_PLAN, u, run, "run id") F (RUN_PLAN, S, files, "the front end's test files")   \
     F (RUN_PLAN, S, tests, "every planned test id: the zygote must have collected them")

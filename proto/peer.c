@@ -2,6 +2,7 @@
 #include "peer.h"
 
 #include <inttypes.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 
 #include "../common/error.h"
@@ -15,6 +16,29 @@ void mp_peer_zygote_name (uint64_t run, char *name)
 void mp_peer_unit_name (uint64_t pid, char *name)
 {
     snprintf (name, MP_PEER_NAME_MAX, "u%" PRIu64, pid);
+}
+
+#define MP_LINE_TOKEN 12 //  random bytes in a line name
+
+int mp_peer_line_name (char *name)
+{
+    unsigned char token[MP_LINE_TOKEN];
+    if (RAND_bytes (token, sizeof token) != 1)
+        return MP_EIO;
+    name[0] = 'l';
+    for (size_t i = 0; i < sizeof token; i++)
+        snprintf (name + 1 + 2 * i, 3, "%02x", token[i]);
+    return MP_OK;
+}
+
+int mp_peer_is_line (const char *name)
+{
+    if (!name || name[0] != 'l')
+        return 0;
+    for (size_t i = 1; i <= 2 * MP_LINE_TOKEN; i++)
+        if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+            return 0;
+    return name[1 + 2 * MP_LINE_TOKEN] == '\0';
 }
 
 int mp_peer_parse (const char *name, mp_peer_t *peer)

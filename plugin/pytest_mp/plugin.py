@@ -14,7 +14,7 @@ WORKER_ENV = "MP_WORKER_RUN"
 
 # The sync objects of this process: set by the worker in each unit process, or
 # local ones when running without --mp.
-_worker = {"client": None, "run": 0}
+_worker = {"client": None, "run": 0, "sync": None}
 _local = mpsync.LocalSync()
 
 
@@ -257,19 +257,19 @@ def mp_num_processes(request):
 @pytest.fixture(scope="session")
 def mp_message_board():
     if _worker["client"] is not None:
-        return mpsync.MessageBoard(_worker["client"], _worker["run"])
+        return mpsync.MessageBoard(_worker["sync"], _worker["run"])
     return _local.board
 
 
 @pytest.fixture(scope="session")
 def mp_lock():
     if _worker["client"] is not None:
-        return mpsync.Lock(_worker["client"], _worker["run"])
+        return mpsync.Lock(_worker["sync"], _worker["run"])
     return _local.lock
 
 
 @pytest.fixture(scope="session")
 def mp_trail(mp_lock):
     if _worker["client"] is not None:
-        return mpsync.make_trail(mp_lock, mpsync.remote_step(_worker["client"], _worker["run"]))
+        return mpsync.make_trail(mp_lock, mpsync.remote_step(_worker["sync"], _worker["run"]))
     return mpsync.make_trail(mp_lock, _local.step)

@@ -116,8 +116,21 @@ def render():
         "| `%s<run>` | the zygote of a run | `%s` |" % (zygote[:-1], wire.zygote_name(7)),
         "| `%s<pid>` | a unit process | `%s` |" % (unit[:-1], wire.unit_name(4242)),
         "",
+        "A unit process's line (`LINE_OPEN`) is a connection of its own straight to the",
+        "coordinator, named at random; only sync requests may come on it.",
+        "",
+        "| name | peer | example |",
+        "|---|---|---|",
+        "| `l<24 hex digits>` | a unit process's line | `%s` |" % _line_example(),
+        "",
     ]
     return "\n".join(out)
+
+
+def _line_example():
+    # Drawn at random: the document shows its shape with the digits fixed.
+    name = wire.line_name()
+    return name[0] + "".join("0123456789abcdef"[i % 16] for i in range(len(name) - 1))
 
 
 if __name__ == "__main__":

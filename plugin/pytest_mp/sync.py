@@ -7,7 +7,8 @@ import contextlib
 import pickle
 import threading
 
-from .wire import WireError
+from . import wire
+from .wire import Client, WireError
 
 TRAIL_STATES = ("start", "finish")
 LOCK_NAME = "mp_lock"
@@ -16,6 +17,68 @@ LOCK_NAME = "mp_lock"
 def _key(key):
     # Equal str/bytes/int/tuple keys pickle to equal bytes with a fixed protocol.
     return pickle.dumps(key, protocol=4)
+
+
+class Channel:
+    """Where a unit process's sync requests go: through its agent (the relay), or
+    straight to the coordinator on a line of its own.
+
+    The first request of each unit goes relayed, right after LINE_OPEN (relayed too,
+    so the agent vouches for this process): when its answer comes, the coordinator has
+    opened the line, and the unit's later requests take it. A line refused (EAUTH,
+    before anything was done) or not connected in time (ESTATE, nothing sent) sends
+    that request and the rest of the unit's relayed."""
+
+    def __init__(self, relay, run, key_file, coord="", coord_key=""):
+        self.relay = relay
+        self.unit = 0  # the unit running now: set at each start
+        self._run = run
+        self._key_file = key_file
+        self._coord = coord  # empty: lines are off (mp-agent --relay-sync)
+        self._coord_key = coord_key
+        self._name = None
+        self._keys = ("", "")
+        self._line = None
+        self._open_for = 0  # the unit whose line is open
+        self._tried_for = 0  # the unit whose line was asked for
+
+    def request(self, type_name, /, **fields):
+        if self._line is not None and self._open_for == self.unit:
+            try:
+                return self._line.request(type_name, **fields)
+            except WireError as error:
+                # Refused before anything was done, or never sent: go relayed.
+                unsent = (error.code == wire.ERRORS["EAUTH"] if error.refused
+                          else error.code == wire.ERRORS["ESTATE"])
+                if not unsent:
+                    raise
+                self._open_for = 0
+        elif self._coord and self._tried_for != self.unit:
+            self._tried_for = self.unit
+            return self._open(type_name, fields)
+        return self.relay.request(type_name, **fields)
+
+    def _open(self, type_name, fields):
+        if self._name is None:
+            self._name = wire.line_name()
+            if self._coord_key:
+                self._keys = wire.curve_keypair()
+        self.relay.send("LINE_OPEN", run=self._run, unit=self.unit, line=self._name,
+                        key=self._keys[0])
+        try:
+            return self.relay.request(type_name, **fields)
+        finally:
+            # Answered (even refused), the line is open. Connected only now: over
+            # CURVE the coordinator takes the key from here on.
+            if self._line is None:
+                self._line = Client.line(self._coord, self._key_file, self._name,
+                                         self._keys[0], self._keys[1], self._coord_key)
+            self._open_for = self.unit
+
+    def close(self):
+        if self._line is not None:
+            self._line.close()
+            self._line = None
 
 
 class MessageBoard:

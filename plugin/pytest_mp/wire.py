@@ -21,7 +21,7 @@ PEER_NAME_MAX = 32  # MP_PEER_NAME_MAX: the buffer the peer-name functions fill
 #   ROLES            role bit -> name ("front end", ...)
 #   EVENT_KINDS      event kind names, in the library's order
 #   EVENT_REPORTERS  event kind name -> role bit of who reports it
-_LAZY = ("CATALOGUE", "NUMBERS", "MESSAGES", "ROLES", "EVENT_KINDS", "EVENT_REPORTERS")
+_LAZY = ("CATALOGUE", "NUMBERS", "MESSAGES", "ROLES", "EVENT_KINDS", "EVENT_REPORTERS", "ERRORS")
 
 MessageSpec = collections.namedtuple(
     "MessageSpec", "number name schema fields docs senders scope doc tuple"
@@ -29,7 +29,14 @@ MessageSpec = collections.namedtuple(
 
 
 class WireError(Exception):
-    """A request failed: no answer, a refused message, or an ERROR reply."""
+    """A request failed: no answer, a refused message, or an ERROR reply. code is the
+    mp_err_t (common/error.h, by name in ERRORS) of the failure or of the ERROR reply,
+    None when not known; refused is True for an ERROR reply."""
+
+    def __init__(self, message, code=None, refused=False):
+        super().__init__(message)
+        self.code = code
+        self.refused = refused
 
 
 class _Peer(ctypes.Structure):
@@ -81,6 +88,8 @@ def lib():
         "mp_peer_zygote_name": (None, [U, ctypes.c_char_p]),
         "mp_peer_unit_name": (None, [U, ctypes.c_char_p]),
         "mp_peer_parse": (I, [S, ctypes.POINTER(_Peer)]),
+        "mp_peer_line_name": (I, [ctypes.c_char_p]),
+        "mp_err_name": (S, [I]),
         "mp_msg_new": (P, [I]),
         "mpc_msg_free": (None, [P]),
         "mp_msg_type": (I, [P]),
@@ -110,6 +119,9 @@ def lib():
         "mpc_request": (P, [P, P, I]),
         "mpc_wait": (I, [P, ctypes.POINTER(I), I, I]),
         "mpc_error": (S, [P]),
+        "mpc_errno": (I, [P]),
+        "mpc_curve_keypair": (I, [ctypes.c_char_p, ctypes.c_char_p]),
+        "mpc_new_line": (P, [S, S, S, S, S, S, ctypes.c_char_p, Z]),
         "mpc_key_generate": (I, [S, ctypes.c_char_p, Z]),
     }
     missing = [name for name in signatures if not hasattr(so, name)]
@@ -132,7 +144,7 @@ def _text(raw):
 
 
 def _load_catalogue(so):
-    global CATALOGUE, NUMBERS, MESSAGES, ROLES, EVENT_KINDS, EVENT_REPORTERS
+    global CATALOGUE, NUMBERS, MESSAGES, ROLES, EVENT_KINDS, EVENT_REPORTERS, ERRORS
     catalogue, numbers = {}, {}
     for number in range(1, 256):
         name = _text(so.mp_msg_name(number))
@@ -164,7 +176,11 @@ def _load_catalogue(so):
         kind = len(kinds) + 1
         kinds.append(_text(so.mp_event_name(kind)))
         reporters[kinds[-1]] = so.mp_event_reporter(kind)
-    CATALOGUE, NUMBERS, ROLES = catalogue, numbers, roles
+    errors, code = {}, 0
+    while _text(so.mp_err_name(code)):
+        errors[_text(so.mp_err_name(code))] = code
+        code -= 1
+    CATALOGUE, NUMBERS, ROLES, ERRORS = catalogue, numbers, roles, errors
     MESSAGES = {name: entry.tuple for name, entry in catalogue.items()}
     EVENT_KINDS, EVENT_REPORTERS = tuple(kinds), reporters
 
@@ -189,6 +205,22 @@ def unit_name(pid):
     name = ctypes.create_string_buffer(PEER_NAME_MAX)
     lib().mp_peer_unit_name(int(pid), name)
     return name.value.decode()
+
+
+def line_name():
+    """A fresh, random name for a unit process's line."""
+    name = ctypes.create_string_buffer(PEER_NAME_MAX)
+    if lib().mp_peer_line_name(name) != 0:
+        raise WireError("no randomness for a line name")
+    return name.value.decode()
+
+
+def curve_keypair():
+    """(public, secret) CURVE keys, Z85 text."""
+    public, secret = ctypes.create_string_buffer(41), ctypes.create_string_buffer(41)
+    if lib().mpc_curve_keypair(public, secret) != 0:
+        raise WireError("cannot draw a CURVE key pair")
+    return public.value.decode(), secret.value.decode()
 
 
 def parse_peer(name):
@@ -303,19 +335,33 @@ def read(msg):
 class Client:
     """One signed connection to an agent or a coordinator."""
 
-    def __init__(self, endpoint, key_file, name, curve_cert=None, coord_cert=None):
+    def __init__(self, endpoint, key_file, name, curve_cert=None, coord_cert=None,
+                 _line_keys=None):
         """curve_cert (this client's key pair) and coord_cert (the coordinator's public
         key) turn on CURVE; both are files as `mp-coord --gen-cert` writes them."""
         so = lib()
         err = ctypes.create_string_buffer(512)
-        self._handle = so.mpc_new_curve(
-            endpoint.encode(), (key_file or "").encode(), name.encode(),
-            (curve_cert or "").encode(), (coord_cert or "").encode(), err, len(err)
-        )
+        if _line_keys is None:
+            self._handle = so.mpc_new_curve(
+                endpoint.encode(), (key_file or "").encode(), name.encode(),
+                (curve_cert or "").encode(), (coord_cert or "").encode(), err, len(err)
+            )
+        else:
+            public, secret, server = _line_keys
+            self._handle = so.mpc_new_line(
+                endpoint.encode(), (key_file or "").encode(), name.encode(),
+                public.encode(), secret.encode(), server.encode(), err, len(err)
+            )
         if not self._handle:
             raise WireError(err.value.decode())
         self.endpoint = endpoint
         self.name = name
+
+    @classmethod
+    def line(cls, endpoint, key_file, name, public="", secret="", server=""):
+        """A unit process's line to the coordinator (mpc_new_line): CURVE with the
+        key pair public/secret when server, the coordinator's key (Z85), is given."""
+        return cls(endpoint, key_file, name, _line_keys=(public, secret, server))
 
     def _error(self):
         return lib().mpc_error(self._handle).decode()
@@ -341,10 +387,12 @@ class Client:
         finally:
             so.mpc_msg_free(msg)
         if not reply:
-            raise WireError("%s to %s: %s" % (type_name, self.endpoint, self._error()))
+            raise WireError("%s to %s: %s" % (type_name, self.endpoint, self._error()),
+                            so.mpc_errno(self._handle))
         name, values = read(reply)
         if name == "ERROR":
-            raise WireError("%s refused: %s" % (type_name, values.reason))
+            raise WireError("%s refused: %s" % (type_name, values.reason), values.code,
+                            refused=True)
         return values
 
     def recv(self, timeout=-1):

@@ -17,6 +17,7 @@ import pytest
 
 from . import checkout as mpcheckout
 from . import junit_relay, payload, wire
+from . import sync as mpsync
 from .plugin import reuse as reuse_wanted
 from .wire import Client
 
@@ -61,6 +62,9 @@ class Zygote:
         self.run = int(os.environ.pop("MP_WORKER_RUN"))
         self.key_file = os.environ.pop("MP_WORKER_KEY_FILE", "")
         self.checkout = os.environ.pop("MP_WORKER_CHECKOUT", "")
+        # Where unit processes open their lines ("": through the agent only).
+        self.coord = os.environ.pop("MP_WORKER_COORD", "")
+        self.coord_key = os.environ.pop("MP_WORKER_COORD_KEY", "")
         self.unit = 0
         self.agent = os.environ.get("PYTEST_MP_AGENT", "")
         self.host = os.environ.get("PYTEST_MP_HOST", "")
@@ -358,6 +362,8 @@ class Zygote:
         client = Client(self.endpoint, self.key_file, wire.unit_name(os.getpid()))
         self.state["client"] = client
         self.state["run"] = self.run
+        self.state["sync"] = mpsync.Channel(client, self.run, self.key_file, self.coord,
+                                            self.coord_key)
         with os.fdopen(pipe) as assignment:
             while True:
                 text = assignment.readline()
@@ -374,7 +380,8 @@ class Zygote:
                 os.write(self.done_write, b"%d %d\n" % (os.getpid(), unit))
                 client.send("UNIT_DONE", run=self.run, unit=unit, pid=os.getpid())
                 self.forked_at = 0.0  # a reused process is not forked again
-        self.state["client"] = None
+        self.state["sync"].close()
+        self.state["client"] = self.state["sync"] = None
         client.close()
         return 0
 
@@ -386,6 +393,7 @@ class Zygote:
         self.worker = "%s:%d" % (self.agent, slot)
         os.environ["PYTEST_MP_SLOT"] = str(slot)
         os.environ["PYTEST_MP_WORKER"] = self.worker
+        self.state["sync"].unit = unit
         # Before any REPORT, on the same connection (so it arrives first): the agent
         # learns the pid it must reap and may kill, the coordinator whose unit it runs.
         client.send("UNIT_STARTED", run=self.run, unit=self.unit, pid=os.getpid())

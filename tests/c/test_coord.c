@@ -780,6 +780,114 @@ static void test_reports_need_an_announced_unit_process_and_a_unit_kind (void)
     s_two_runs_stop (&two);
 }
 
+//  A unit process's line: opened through its agent, it serves that process's sync
+//  requests straight, in its run only, until its unit ends; lock grants for requests
+//  made on it come back on it.
+static void test_a_line_serves_only_its_process_while_its_unit_runs (void)
+{
+    fp_coord_t *coord = fp_coord_start (EP, HEARTBEAT_MS, LONG_EXPIRY_MS);
+    fp_peer_t *agent = fp_agent_new (EP, "agent1", 2);
+    fp_peer_t *front = fp_peer_new (EP, "front");
+    fp_plan_t plan[] = { { 1, NULL, FREE, { "t.py::a", NULL } },
+                         { 2, NULL, FREE, { "t.py::b", NULL } } };
+    uint64_t run = fp_submit (front, 0, plan, 2);
+    fp_agent_join (agent, run);
+    ASSERT_EQ (fp_agent_unit (agent, run), 1);
+    ASSERT_EQ (fp_agent_unit (agent, run), 2);
+    fp_unit_started (agent, run, 1, 1301);
+    fp_unit_started (agent, run, 2, 1302);
+    char name[MP_PEER_NAME_MAX], other[MP_PEER_NAME_MAX];
+    ASSERT_EQ (mp_peer_line_name (name), MP_OK);
+    ASSERT_EQ (mp_peer_line_name (other), MP_OK);
+    ASSERT_TRUE (mp_peer_is_line (name) && !streq (name, other));
+    fp_peer_t *line = fp_peer_new (EP, name);
+
+    //  Not open yet: refused, and nothing is written.
+    ASSERT_EQ (fp_request_error (line, name, MP_PACK (board_set, .run = run,
+                                                      .key = BYTES ("k"),
+                                                      .value = BYTES ("early"))),
+               MP_EAUTH);
+    //  Opened by the process it is for, for its own unit only.
+    ASSERT_EQ (fp_request_error (agent, "u1301", MP_PACK (line_open, .run = run, .unit = 2,
+                                                          .line = name, .key = "")),
+               MP_EAUTH);
+    ASSERT_EQ (fp_request_error (agent, "u1399", MP_PACK (line_open, .run = run, .unit = 1,
+                                                          .line = name, .key = "")),
+               MP_EAUTH);
+    ASSERT_EQ (fp_request_error (agent, "u1301", MP_PACK (line_open, .run = run, .unit = 1,
+                                                          .line = "l00", .key = "")),
+               MP_EINVAL);
+    ASSERT_EQ (fp_request_ok (agent, "u1301", MP_PACK (line_open, .run = run, .unit = 1,
+                                                       .line = name, .key = "")),
+               1);
+    //  Another process may not take the name.
+    ASSERT_EQ (fp_request_error (agent, "u1302", MP_PACK (line_open, .run = run, .unit = 2,
+                                                          .line = name, .key = "")),
+               MP_ESTATE);
+
+    //  Its sync requests go straight, to the same board its relayed ones see.
+    ASSERT_EQ (fp_request_ok (line, name, MP_PACK (board_set, .run = run, .key = BYTES ("k"),
+                                                   .value = BYTES ("straight"))),
+               0);
+    mp_msg_t *reply = fp_request (agent, "u1302", MP_PACK (board_get, .run = run,
+                                                           .key = BYTES ("k")));
+    mp_value_msg_t value;
+    ASSERT_EQ (mp_value_msg_view (reply, &value), MP_OK);
+    ASSERT_TRUE (value.found && value.value.len == 8
+                 && memcmp (value.value.data, "straight", 8) == 0);
+    mp_msg_destroy (&reply);
+    //  Nothing but sync requests.
+    ASSERT_EQ (fp_request_error (line, name, MP_PACK (report, .run = run, .unit = 1,
+                                                      .kind = "logstart", .test = "t.py::a",
+                                                      .data = BYTES (""))),
+               MP_EAUTH);
+    //  A name no line has is refused.
+    fp_peer_t *stranger = fp_peer_new (EP, other);
+    ASSERT_EQ (fp_request_error (stranger, other, MP_PACK (board_get, .run = run,
+                                                           .key = BYTES ("k"))),
+               MP_EAUTH);
+
+    //  The lock is the process's whichever way it asks: held by u1302, then asked for
+    //  on the line, the grant comes on the line, not through the agent.
+    ASSERT_EQ (fp_request_ok (agent, "u1302", MP_PACK (lock_acquire, .run = run,
+                                                       .name = "mp_lock")),
+               1);
+    uint64_t asked = fp_send (line, name, MP_PACK (lock_acquire, .run = run,
+                                                   .name = "mp_lock"));
+    fp_expect_nothing (line, FP_QUIET_MS);
+    ASSERT_EQ (fp_request_ok (agent, "u1302", MP_PACK (lock_release, .run = run,
+                                                       .name = "mp_lock")),
+               0);
+    mp_msg_t *grant = fp_expect (line, MP_MSG_OK);
+    ASSERT_EQ (mp_msg_reqid (grant), asked);
+    mp_msg_destroy (&grant);
+    fp_expect_nothing (agent, FP_QUIET_MS);
+    //  ... and the process's relayed release frees it.
+    ASSERT_EQ (fp_request_ok (agent, "u1301", MP_PACK (lock_release, .run = run,
+                                                       .name = "mp_lock")),
+               0);
+
+    //  Nothing of another run.
+    fp_peer_t *front_b = fp_peer_new (EP, "front-b");
+    uint64_t run_b = fp_submit (front_b, 0, plan, 1);
+    ASSERT_EQ (fp_request_error (line, name, MP_PACK (board_get, .run = run_b,
+                                                      .key = BYTES ("k"))),
+               MP_EAUTH);
+
+    //  Its unit ends: the line is closed.
+    fp_unit_exit (agent, run, 1, 1301, 0);
+    ASSERT_EQ (fp_request_error (line, name, MP_PACK (board_get, .run = run,
+                                                      .key = BYTES ("k"))),
+               MP_EAUTH);
+
+    fp_peer_destroy (&stranger);
+    fp_peer_destroy (&front_b);
+    fp_peer_destroy (&line);
+    fp_peer_destroy (&front);
+    fp_peer_destroy (&agent);
+    fp_coord_stop (&coord);
+}
+
 static const mp_test_t tests[] = {
     MP_TEST (test_dispatch_fills_slots_then_refills),
     MP_TEST (test_a_reused_process_ends_its_unit_and_runs_another),
@@ -798,6 +906,7 @@ static const mp_test_t tests[] = {
     MP_TEST (test_front_end_cannot_speak_for_workers),
     MP_TEST (test_front_end_cannot_poll_or_cancel_another_run),
     MP_TEST (test_reports_need_an_announced_unit_process_and_a_unit_kind),
+    MP_TEST (test_a_line_serves_only_its_process_while_its_unit_runs),
     { NULL, NULL },
 };
 
