@@ -45,6 +45,7 @@ test-asan-daemons: test-c
 # Part of the end-to-end tests with both daemons under valgrind: any error or leak fails.
 test-valgrind: setup
 	./tests/valgrind_daemons.sh $(BUILD) tests/e2e/test_strategies.py tests/e2e/test_sync.py \
+	    tests/e2e/test_sync_lines.py \
 	    tests/e2e/test_process_death.py
 
 # A bounded slice of the chaos test (below), with both daemons under ASan+UBSan: a
