@@ -383,6 +383,7 @@ void mp_coord_on_unit_started (mp_coord_t *self, mp_request_t *req)
         return;
     }
     unit->pid = started.pid;
+    unit->stray_kill = mp_run_take_kill (req->run, req->owner);
     mp_sched_started (req->run->sched, unit->id);
 }
 
@@ -391,8 +392,20 @@ void mp_coord_on_unit_exit (mp_coord_t *self, mp_request_t *req)
     mp_unit_exit_msg_t ended;
     mp_unit_exit_msg_view (req->msg, &ended);
     mp_unit_t *unit = req->unit;
-    if (!unit->pid || unit->pid == ended.pid)
-        s_unit_ended (self, req->run, unit, ended.status, NULL);
+    if (unit->pid && unit->pid != ended.pid)
+        return;
+    if (unit->stray_kill && !unit->timed_out && ended.status == -SIGKILL) {
+        //  Most likely the KILL its process's last unit timed out with, which came
+        //  after that unit ended: not this unit's doing. It runs again (once).
+        mp_agent_entry_t *agent = mp_agent_table_find_key (self->agents, unit->agent);
+        if (agent) {
+            s_unit_lost (self, req->run, unit, agent,
+                         "killed its process for the unit it had run before, which ran "
+                         "past the --mp-timeout");
+            return;
+        }
+    }
+    s_unit_ended (self, req->run, unit, ended.status, NULL);
 }
 
 //  A reused unit process (--mp-reuse) is done with its unit and stays for another:
@@ -408,6 +421,9 @@ void mp_coord_on_unit_done (mp_coord_t *self, mp_request_t *req)
                               mp_msg_from (req->msg), done.pid);
         return;
     }
+    //  Its KILL is on its way, and the process goes on to another unit.
+    if (unit->timed_out && mp_run_note_kill (req->run, req->owner) != MP_OK)
+        mp_warn ("run %" PRIu64 ": out of memory noting a KILL", req->run->id);
     s_unit_ended (self, req->run, unit, 0, NULL);
 }
 

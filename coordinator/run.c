@@ -40,9 +40,10 @@ mp_run_t *mp_run_new (uint64_t id, const char *cwd, zframe_t *front, mp_sync_gra
     self->front = zframe_dup (front);
     self->ready = zhashx_new ();
     self->owners = zhashx_new ();
+    self->kills = zhashx_new ();
     self->inflight = zlistx_new ();
     if (!self->cwd || !self->sched || !self->sync || !self->front
-        || !self->ready || !self->owners || !self->inflight) {
+        || !self->ready || !self->owners || !self->kills || !self->inflight) {
         mp_run_destroy (&self);
         return NULL;
     }
@@ -64,6 +65,7 @@ void mp_run_destroy (mp_run_t **self_p)
     free (self->events);
     zhashx_destroy (&self->ready);
     zhashx_destroy (&self->owners);
+    zhashx_destroy (&self->kills);
     zlistx_destroy (&self->inflight);
     zframe_destroy (&self->front);
     zframe_destroy (&self->poll_route);
@@ -228,6 +230,20 @@ int mp_run_bind_owner (mp_run_t *self, const char *owner, uint64_t unit)
 void mp_run_unbind_owner (mp_run_t *self, const char *owner)
 {
     zhashx_delete (self->owners, owner);
+}
+
+int mp_run_note_kill (mp_run_t *self, const char *owner)
+{
+    zhashx_update (self->kills, owner, (void *) (uintptr_t) 1);
+    return zhashx_lookup (self->kills, owner) ? MP_OK : MP_ENOMEM;
+}
+
+int mp_run_take_kill (mp_run_t *self, const char *owner)
+{
+    if (!zhashx_lookup (self->kills, owner))
+        return 0;
+    zhashx_delete (self->kills, owner);
+    return 1;
 }
 
 mp_unit_t *mp_run_owner_unit (mp_run_t *self, const char *owner)

@@ -25,6 +25,7 @@ typedef struct {
     uint64_t sent_ms;  //  when it was last sent to an agent (monotonic)
     uint64_t test_since_ms; //  when its current test began (monotonic), 0 between tests
     int timed_out;     //  killed for exceeding the run's timeout
+    int stray_kill;    //  its reused process may get the KILL meant for its last unit
     int64_t status;    //  how its process ended: exit code, or minus the signal
     int reported;      //  some report of it arrived
     char **requires;   //  labels an agent needs to run it (mp_requires), owned
@@ -84,6 +85,9 @@ typedef struct {
     size_t nevents, cap_events;
     zhashx_t *ready; //  agent key -> mp_ready_t + 1
     zhashx_t *owners; //  "<agent key>/u<pid>" of a started unit process -> unit id
+    //  Owners of reused processes that ended a unit after its KILL was sent: the KILL
+    //  may reach them in their next unit (mp_run_note_kill).
+    zhashx_t *kills;
     //  Units sent or running (mp_unit_t *, owned by units): what the tick looks at,
     //  rather than every unit of the plan.
     zlistx_t *inflight;
@@ -129,6 +133,11 @@ const mp_event_t *mp_run_event (const mp_run_t *self, size_t seq);
 int mp_run_bind_owner (mp_run_t *self, const char *owner, uint64_t unit);
 void mp_run_unbind_owner (mp_run_t *self, const char *owner);
 mp_unit_t *mp_run_owner_unit (mp_run_t *self, const char *owner);
+
+//  A KILL went to the owner's process for a unit it then ended itself (UNIT_DONE):
+//  noted, and taken (1, forgotten) when the process announces its next unit.
+int mp_run_note_kill (mp_run_t *self, const char *owner);
+int mp_run_take_kill (mp_run_t *self, const char *owner);
 
 int mp_run_ready (mp_run_t *self, const char *agent_key);
 void mp_run_set_ready (mp_run_t *self, const char *agent_key, int ready);

@@ -132,6 +132,68 @@ static void test_a_reused_process_ends_its_unit_and_runs_another (void)
     fp_coord_stop (&coord);
 }
 
+//  --mp-reuse: a unit times out just as its test ends; its process ends the unit
+//  (UNIT_DONE) and announces the next before the KILL reaches it. The SIGKILL the
+//  next unit then dies of is the last one's: the next unit runs again, it is not a
+//  crash. A SIGKILL without a KILL in flight stays a crash.
+static void test_a_kill_for_a_reused_process_s_last_unit_reruns_its_next (void)
+{
+    fp_coord_t *coord = fp_coord_start (EP, HEARTBEAT_MS, LONG_EXPIRY_MS);
+    fp_peer_t *agent = fp_agent_new (EP, "agent1", 1);
+    fp_peer_t *front = fp_peer_new (EP, "front1");
+    fp_plan_t plan[] = {
+        { 1, NULL, FREE, { "t.py::a", NULL } },
+        { 2, NULL, FREE, { "t.py::b", NULL } },
+        { 3, NULL, FREE, { "t.py::c", NULL } },
+    };
+    uint64_t run = fp_submit (front, 200, plan, 3);
+    fp_agent_join (agent, run);
+    ASSERT_EQ (fp_agent_unit (agent, run), 1);
+    fp_unit_started (agent, run, 1, 1501);
+    fp_report (agent, 1501, run, 1, "logstart", "t.py::a");
+    mp_msg_destroy (&(mp_msg_t *) { fp_expect (agent, MP_MSG_KILL) });
+    //  The test had ended meanwhile; the process goes on.
+    fp_report (agent, 1501, run, 1, "logreport", "t.py::a");
+    fp_report (agent, 1501, run, 1, "logfinish", "t.py::a");
+    char name[MP_PEER_NAME_MAX];
+    mp_peer_unit_name (1501, name);
+    fp_send (agent, name, MP_PACK (unit_done, .run = run, .unit = 1, .pid = 1501));
+    ASSERT_EQ (fp_agent_unit (agent, run), 2);
+    fp_unit_started (agent, run, 2, 1501);
+    fp_report (agent, 1501, run, 2, "logstart", "t.py::b");
+    fp_unit_exit (agent, run, 2, 1501, -9);
+    //  Unit 2 comes again, runs in a new process and passes; unit 3 then dies of a
+    //  SIGKILL of its own: a crash.
+    ASSERT_EQ (fp_agent_unit (agent, run), 2);
+    fp_unit_passes (agent, run, 2, 1502, TESTS ("t.py::b"));
+    ASSERT_EQ (fp_agent_unit (agent, run), 3);
+    fp_unit_started (agent, run, 3, 1503);
+    fp_report (agent, 1503, run, 3, "logstart", "t.py::c");
+    fp_unit_exit (agent, run, 3, 1503, -9);
+
+    fp_events_t events = { 0 };
+    fp_poll_until_done (front, run, &events);
+    size_t retries = 0, crashes = 0;
+    for (size_t i = 0; i < events.count; i++) {
+        if (streq (events.kind[i], "retry")) {
+            retries++;
+            ASSERT_STREQ (events.test[i], "t.py::b");
+            ASSERT_STRSTR (events.data[i], "the unit it had run before");
+        }
+        if (streq (events.kind[i], "crash")) {
+            crashes++;
+            ASSERT_STREQ (events.test[i], "t.py::c");
+        }
+    }
+    ASSERT_EQ (retries, 1);
+    ASSERT_EQ (crashes, 1);
+    s_expect_run_end (agent, run);
+
+    fp_peer_destroy (&front);
+    fp_peer_destroy (&agent);
+    fp_coord_stop (&coord);
+}
+
 //  An early run goes to the agents before its plan (nothing to compare yet), gets
 //  no unit until PLAN_END, and then the agents get the files and tests (RUN_PLAN).
 static void test_an_early_run_starts_zygotes_before_its_plan (void)
@@ -874,8 +936,12 @@ static void test_a_line_serves_only_its_process_while_its_unit_runs (void)
                                                       .key = BYTES ("k"))),
                MP_EAUTH);
 
-    //  Its unit ends: the line is closed.
+    //  Its unit ends: the line is closed. (A request on the agent's connection,
+    //  answered, shows the end was handled: one connection's messages keep their order.)
     fp_unit_exit (agent, run, 1, 1301, 0);
+    mp_msg_destroy (&(mp_msg_t *) { fp_request (agent, "u1302",
+                                                MP_PACK (board_get, .run = run,
+                                                         .key = BYTES ("k"))) });
     ASSERT_EQ (fp_request_error (line, name, MP_PACK (board_get, .run = run,
                                                       .key = BYTES ("k"))),
                MP_EAUTH);
@@ -895,6 +961,7 @@ static const mp_test_t tests[] = {
     MP_TEST (test_isolated_unit_holds_back_other_runs),
     MP_TEST (test_isolated_unit_waits_for_other_runs_to_drain),
     MP_TEST (test_timeout_kills_and_reports_a_crash),
+    MP_TEST (test_a_kill_for_a_reused_process_s_last_unit_reruns_its_next),
     MP_TEST (test_lost_agent_unit_is_requeued_once),
     MP_TEST (test_host_loss_reruns_from_the_unfinished_test_and_fails_the_second_time),
     MP_TEST (test_a_unit_its_agent_does_not_take_up_is_taken_back),
