@@ -318,6 +318,12 @@ void mp_agentd_destroy (mp_agentd_t **self_p)
     if (!self_p || !*self_p)
         return;
     mp_agentd_t *self = *self_p;
+    if (self->config.ready_zygote > 0) {
+        //  Never handed a run: nothing of it to keep.
+        kill (self->config.ready_zygote, SIGKILL);
+        close (self->config.ready_fd);
+        self->config.ready_zygote = 0;
+    }
     if (self->runs) {
         //  Zygotes told to leave get a moment to finish their sessions; the rest go now.
         mp_agentd_wait_zygotes (self, mp_clock_mono_ms () + 4000);
@@ -355,7 +361,11 @@ int mp_agentd_run (mp_agentd_t *self)
         mp_error ("cannot set up the reactor");
         return MP_EIO;
     }
+    //  The connection is not made yet: the first HELLO waits for it a moment rather
+    //  than fail and be sent again at the next tick, 50 ms on the way to the first test.
+    zsock_set_sndtimeo (self->coord, MP_FIRST_HELLO_WAIT_MS);
     s_send_hello (self);
+    zsock_set_sndtimeo (self->coord, 0);
     zloop_start (self->loop);
     mp_info ("stopping");
     return self->failed ? MP_EIO : MP_OK;

@@ -4,6 +4,7 @@
 #define MP_AGENT_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "../common/key.h"
 
@@ -19,6 +20,12 @@ typedef struct {
     const char *const *labels; //  KEY or KEY=VALUE each, what it offers
     size_t nlabels;
     int relay_sync;        //  1: unit processes send sync requests through it only
+    //  A zygote made ready by the front end that started this agent (pytest --mp): a
+    //  child of ours, forked from the front end after its configuration, waiting on a
+    //  socket for its run (--zygote-ready PID:FD). Used for the first early run. 0/-1:
+    //  none.
+    pid_t ready_zygote;
+    int ready_fd;
     //  CURVE: its key pair and the coordinator's public key, as Z85 text; "" for none.
     char curve_public[41], curve_secret[41], coord_public[41];
 } mp_agent_config_t;

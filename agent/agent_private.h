@@ -87,6 +87,9 @@ int mp_agentd_parent_of (pid_t pid, pid_t *parent);
 //  unless it scrubs it: how an agent knows whose a stray process is.
 #define MP_AGENT_PID_ENV "PYTEST_MP_AGENT_PID"
 
+//  How long the first HELLO waits for the connection to the coordinator.
+#define MP_FIRST_HELLO_WAIT_MS 200
+
 //  Kills processes left by runs that are over, wherever they were reparented (daemons
 //  that left their process group included): those whose environment names this
 //  agent and a run that ended or that it does not know, and those of an agent that

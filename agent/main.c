@@ -1,4 +1,5 @@
 //  mp-agent: runs on each test host, connects to the coordinator, forks units from a zygote.
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -90,6 +91,9 @@ static void s_usage (FILE *out)
              "  -R, --relay-sync        tests' board, lock and trail requests go through this\n"
              "                          agent; by default a unit process sends them straight\n"
              "                          to the coordinator's ENDPOINT on a line of its own\n"
+             "      --zygote-ready PID:FD  for pytest --mp, which starts its own agent: PID, a\n"
+             "                          child of this agent, is a zygote waiting on socket FD\n"
+             "                          for its run (the first run collected early)\n"
              "  -v, --verbose           log debug messages too\n"
              "  -h, --help              print this help and exit\n"
              "      --version           print the version and exit\n");
@@ -106,9 +110,10 @@ int main (int argc, char **argv)
         { "verbose", no_argument, NULL, 'v' },       { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },       { "label", required_argument, NULL, 'l' },
         { "relay-sync", no_argument, NULL, 'R' },
+        { "zygote-ready", required_argument, NULL, 'Z' },
         { NULL, 0, NULL, 0 }
     };
-    mp_agent_config_t config = { .python = MP_DEFAULT_PYTHON };
+    mp_agent_config_t config = { .python = MP_DEFAULT_PYTHON, .ready_fd = -1 };
     const char *labels[MP_MAX_LABELS];
     const char *key_file = getenv ("MP_KEY_FILE"), *workdir = ".", *name = NULL;
     const char *curve_cert = NULL, *coord_cert = NULL;
@@ -157,6 +162,20 @@ int main (int argc, char **argv)
         case 'R':
             config.relay_sync = 1;
             break;
+        case 'Z': {
+            long pid = 0, fd = -1;
+            char tail;
+            //  The socket stays ours alone: not inherited by the processes we start.
+            if (sscanf (optarg, "%ld:%ld%c", &pid, &fd, &tail) != 2 || pid <= 1 || fd < 3
+                || fcntl ((int) fd, F_SETFD, FD_CLOEXEC) != 0) {
+                fprintf (stderr, "mp-agent: --zygote-ready wants PID:FD of a child, not %s\n",
+                         optarg);
+                return 2;
+            }
+            config.ready_zygote = (pid_t) pid;
+            config.ready_fd = (int) fd;
+            break;
+        }
         case 'v':
             verbose = 1;
             break;
@@ -187,7 +206,9 @@ int main (int argc, char **argv)
         }
     }
     config.labels = labels;
-    if (s_check_python (config.python) != 0)
+    //  A front end that made a zygote ready for us runs that very Python, pytest_mp
+    //  imported: no need to start another to check (it would delay the first test).
+    if (!config.ready_zygote && s_check_python (config.python) != 0)
         return 2;
     mp_log_init ("mp-agent", verbose ? MP_LOG_DEBUG : MP_LOG_INFO);
     zsys_handler_set (NULL); //  signals are read from a signalfd instead

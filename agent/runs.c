@@ -251,8 +251,18 @@ void mp_agentd_start_run (mp_agentd_t *self, mp_msg_t *msg)
                               start.args.items, start.args.count, (const char *const *) env,
                               nenv, &self->orig_mask };
     char err[256];
-    pid_t pid;
-    int rc = mp_zygote_spawn (&spec, &pid, err, sizeof err);
+    pid_t pid = self->config.ready_zygote;
+    int rc = MP_EIO;
+    if (pid > 0 && start.early) {
+        //  Once: the front end that started us made it ready for its own run.
+        rc = mp_zygote_hand_over (&spec, pid, self->config.ready_fd, err, sizeof err);
+        self->config.ready_zygote = 0;
+        self->config.ready_fd = -1;
+        if (rc != MP_OK)
+            mp_warn ("run %" PRIu64 ": %s: starting one", id, err);
+    }
+    if (rc != MP_OK)
+        rc = mp_zygote_spawn (&spec, &pid, err, sizeof err);
     for (size_t i = 0; i < nenv; i++)
         zstr_free (&env[i]);
     if (rc != MP_OK) {
@@ -297,6 +307,13 @@ static void s_reap_zygote_first (mp_agentd_t *self, uint64_t run_id)
 void mp_agentd_reaped (mp_agentd_t *self, pid_t pid, int wstatus)
 {
     int64_t status = mp_zygote_status (wstatus);
+    if (pid == self->config.ready_zygote) {
+        //  The ready zygote left before its run came: runs get zygotes of their own.
+        close (self->config.ready_fd);
+        self->config.ready_zygote = 0;
+        self->config.ready_fd = -1;
+        return;
+    }
     for (mp_agent_run_t *run = (mp_agent_run_t *) zlistx_first (self->runs); run;
          run = (mp_agent_run_t *) zlistx_next (self->runs)) {
         if (run->zygote != pid)

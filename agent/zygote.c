@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -82,6 +83,48 @@ int mp_zygote_spawn (const mp_zygote_spec_t *spec, pid_t *pid_p, char *err, size
     setpgid (pid, pid);
     *pid_p = pid;
     return MP_OK;
+}
+
+static int s_send_entry (int fd, const char *prefix, const char *text)
+{
+    const char *parts[] = { prefix, text };
+    for (size_t i = 0; i < 2; i++) {
+        size_t len = strlen (parts[i]) + (i == 1); //  the NUL after the entry
+        for (size_t sent = 0; sent < len;) {
+            ssize_t n = send (fd, parts[i] + sent, len - sent, MSG_NOSIGNAL);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                return -1;
+            sent += (size_t) n;
+        }
+    }
+    return 0;
+}
+
+int mp_zygote_hand_over (const mp_zygote_spec_t *spec, pid_t pid, int fd, char *err,
+                         size_t errlen)
+{
+    int wstatus;
+    pid_t state = waitpid (pid, &wstatus, WNOHANG);
+    int rc = MP_OK;
+    if (state != 0) {
+        mp_set_error (err, errlen, "the ready zygote %d is %s", (int) pid,
+                      state > 0 ? "gone" : "not a child of this agent");
+        rc = MP_EIO;
+    }
+    for (size_t i = 0; rc == MP_OK && i <= spec->nenv; i++)
+        if ((i == 0 ? s_send_entry (fd, "MP_WORKER_LOG=", spec->log_path)
+                    : s_send_entry (fd, "", spec->env[i - 1]))
+            != 0) {
+            mp_set_error (err, errlen, "cannot hand the run to zygote %d: %s", (int) pid,
+                          strerror (errno));
+            rc = MP_EIO;
+        }
+    close (fd);
+    if (rc == MP_OK)
+        setpgid (pid, pid); //  it makes its own group too; either may come first
+    return rc;
 }
 
 int64_t mp_zygote_status (int wstatus)

@@ -20,7 +20,9 @@ from . import checkout as mpcheckout
 from . import durations as mpdurations
 from . import junit_relay, payload, wire
 from . import plan as mpplan
+from . import ready_zygote
 from .early import EarlyStart
+from .plugin import _worker as worker_state
 from .plugin import key_file_given
 from .trace import TraceRecorder
 from .wire import Client, WireError, generate_key
@@ -59,7 +61,9 @@ def _die_with_parent():
 class Daemons:
     """mp-coord and one mp-agent started as children on a private endpoint."""
 
-    def __init__(self, np, invocation_dir, listen, key_file=""):
+    def __init__(self, np, invocation_dir, listen, key_file="", ready=False):
+        """ready: the agent gets a zygote forked from this process for the first run
+        (ready_zygote), which raises BecomeZygote out of here in that zygote."""
         self.dir = tempfile.mkdtemp(prefix="pytest-mp-")
         # Remote agents joining through --mp-listen sign with the user's key; a private
         # coordinator gets a fresh one.
@@ -74,11 +78,16 @@ class Daemons:
         self._start("coord", coord)
         if np == 0:
             return  # --np 0 with --mp-listen: remote agents only
-        self._start("agent", [
+        agent = [
             _find_binary("mp-agent"), "--connect", self.endpoint, "--np", str(np),
             "--key-file", self.key_file, "--workdir", invocation_dir,
             "--python", sys.executable, "--name", "local",
-        ])
+        ]
+        if ready:
+            self.procs.append(("agent", ready_zygote.start_agent(
+                agent, os.path.join(self.dir, "agent.log"))))
+        else:
+            self._start("agent", agent)
 
     def _start(self, name, argv):
         log = open(os.path.join(self.dir, name + ".log"), "wb")
@@ -270,7 +279,12 @@ class FrontEnd:
         try:
             self.daemons = daemons = Daemons(self.np, str(config.invocation_params.dir),
                                              config.getoption("mp_listen"),
-                                             key_file_given(config))
+                                             key_file_given(config),
+                                             ready=not config.getoption("mp_listen"))
+        except ready_zygote.BecomeZygote as ready:
+            # This is the forked zygote: once its run comes, it collects as the run's.
+            ready_zygote.become(config, ready.sock, worker_state)
+            return
         except (pytest.UsageError, WireError, OSError) as error:
             self.daemons_error = error
             return

@@ -54,3 +54,30 @@ def test_a_collection_error_is_reported_as_in_a_plain_run(suite):
     plain = suite.run_plain()
     assert result.returncode == plain.returncode == 2, result.log
     assert "no_such_module_anywhere" in result.stdout, result.log
+
+
+def test_the_embedded_agent_s_zygote_is_a_fork_of_the_front_end(suite):
+    # pytest_configure runs in every pytest that starts: once in the front end, and
+    # once more in a zygote the agent starts as a new Python. The embedded agent's
+    # zygote is forked from the front end, configured already: it runs it no more.
+    suite.conftest("""
+        def pytest_configure(config):
+            e2e_write("configure")
+    """)
+    suite.write("test_where.py", """
+        import os
+
+        def test_where(e2e_record):
+            zygote = os.getppid()
+            with open("/proc/%d/stat" % zygote) as f:
+                agent = int(f.read().split(")")[-1].split()[1])
+            e2e_record("where", zygote=zygote, agent=agent,
+                       named=int(os.environ["PYTEST_MP_AGENT_PID"]))
+    """)
+    result = suite.run(np=2)
+    assert result.returncode == 0 and result.summary_count("passed") == 1, result.log
+    (where,) = result.of_kind("where")
+    # The unit process's zygote is the agent's child, as any zygote.
+    assert where["agent"] == where["named"], where
+    configures = result.of_kind("configure")
+    assert len(configures) == 1 and configures[0]["pid"] != where["zygote"], result.records
