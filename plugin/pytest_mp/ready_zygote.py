@@ -11,6 +11,7 @@ plugin instead of the front end's. pytest then goes on collecting in it as in a
 zygote the agent had started."""
 
 import ctypes
+import faulthandler
 import os
 import signal
 import socket
@@ -143,6 +144,10 @@ def become(config, sock, worker_state):
     os.dup2(out, 2)
     os.close(out)
     os.close(null)
+    if faulthandler.is_enabled():
+        # pytest's faulthandler writes to a copy of the stderr it found: the front
+        # end's terminal, here. A zygote's (and its unit processes') go to its log.
+        faulthandler.enable(file=os.dup(2))
     if capman is not None:
         capman.start_global_capturing()
         capman.suspend_global_capture()
