@@ -363,9 +363,13 @@ int mp_agentd_run (mp_agentd_t *self)
     }
     //  The connection is not made yet: the first HELLO waits for it a moment rather
     //  than fail and be sent again at the next tick, 50 ms on the way to the first test.
+    //  Sent, it has the WELCOME's time to come back (twice the first retry's) counted
+    //  from when it left: a HELLO again meanwhile would register the agent twice.
     zsock_set_sndtimeo (self->coord, MP_FIRST_HELLO_WAIT_MS);
     s_send_hello (self);
     zsock_set_sndtimeo (self->coord, 0);
+    self->last_hello_ms = mp_clock_mono_ms ();
+    self->hello_backoff_ms *= 2;
     zloop_start (self->loop);
     mp_info ("stopping");
     return self->failed ? MP_EIO : MP_OK;
