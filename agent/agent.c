@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "agent_private.h"
+#include "../proto/reconnect.h"
 
 #define MP_COORD_SILENCE_MS 8000 //  no word from the coordinator this long: it is gone
 #define MP_HELLO_RETRY_MS 50 //  first retry; doubles up to 8 s
@@ -179,6 +180,8 @@ static zsock_t *s_connect_coord (const mp_agent_config_t *config, char *err, siz
     zsock_set_sndtimeo (sock, 0);
     zsock_set_linger (sock, 0);
     zsock_set_maxmsgsize (sock, (int) mp_limits_default.max_body);
+    zsock_set_reconnect_ivl (sock, MP_RECONNECT_FIRST_MS);
+    zsock_set_reconnect_ivl_max (sock, MP_RECONNECT_MAX_MS);
     if (zsock_connect (sock, "%s", endpoint) == -1) {
         mp_set_error (err, errlen, "cannot connect to %s: %s", endpoint,
                       zmq_strerror (zmq_errno ()));

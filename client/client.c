@@ -10,6 +10,7 @@
 #include "../common/curve_cert.h"
 #include "../common/error.h"
 #include "../proto/codec.h"
+#include "../proto/reconnect.h"
 #include "../proto/replay.h"
 #include "../proto/sender.h"
 
@@ -96,6 +97,9 @@ static mpc_t *s_new (const char *endpoint, const char *key_file, const char *nam
     zmq_setsockopt (self->sock, ZMQ_LINGER, &linger, sizeof linger);
     int64_t max_size = (int64_t) mp_limits_default.max_body;
     zmq_setsockopt (self->sock, ZMQ_MAXMSGSIZE, &max_size, sizeof max_size);
+    int first = MP_RECONNECT_FIRST_MS, most = MP_RECONNECT_MAX_MS;
+    zmq_setsockopt (self->sock, ZMQ_RECONNECT_IVL, &first, sizeof first);
+    zmq_setsockopt (self->sock, ZMQ_RECONNECT_IVL_MAX, &most, sizeof most);
     if (public_key
         && s_apply_curve (self->sock, public_key, secret_key, server_key, err, errlen) != MP_OK)
         goto fail;
@@ -343,18 +347,19 @@ mp_msg_t *mpc_recv (mpc_t *self, int timeout_ms)
     }
 }
 
-mp_msg_t *mpc_request (mpc_t *self, mp_msg_t *msg, int timeout_ms)
+//  The next message for a caller waiting on request ids [lo, hi): an answer to one
+//  of them, returned. Answers to earlier posts are dropped (a refusal among them is
+//  noted in the error); other messages are kept for mpc_recv. NULL on failure
+//  (MP_ETIMEDOUT when nothing came within timeout_ms, MP_EIO, MP_ENOMEM).
+static mp_msg_t *s_await (mpc_t *self, uint64_t lo, uint64_t hi, int timeout_ms,
+                          const char *what)
 {
-    uint64_t reqid = mpc_send (self, msg);
-    if (reqid == 0)
-        return NULL;
     for (;;) {
         int rc = zmq_poll (&(zmq_pollitem_t) { self->sock, 0, ZMQ_POLLIN, 0 }, 1, timeout_ms);
         if (rc < 0 && zmq_errno () == EINTR)
             continue;
         if (rc == 0) {
-            s_error (self, MP_ETIMEDOUT, "no reply to %s within %d ms",
-                     mp_msg_name (mp_msg_type (msg)), timeout_ms);
+            s_error (self, MP_ETIMEDOUT, "no reply to %s within %d ms", what, timeout_ms);
             return NULL;
         }
         if (rc < 0) {
@@ -364,11 +369,10 @@ mp_msg_t *mpc_request (mpc_t *self, mp_msg_t *msg, int timeout_ms)
         mp_msg_t *reply = s_recv_one (self);
         if (!reply)
             continue;
-        if (mp_msg_reqid (reply) == reqid) {
-            self->code = MP_OK;
+        uint64_t reqid = mp_msg_reqid (reply);
+        if (reqid >= lo && reqid < hi)
             return reply;
-        }
-        if (mp_msg_reqid (reply) != 0 && mp_msg_reqid (reply) < reqid) {
+        if (reqid != 0 && reqid < lo) {
             //  The answer to an earlier post, which nobody waits for.
             mp_error_msg_t error;
             if (mp_error_msg_view (reply, &error) == MP_OK)
@@ -390,6 +394,55 @@ mp_msg_t *mpc_request (mpc_t *self, mp_msg_t *msg, int timeout_ms)
             self->head = pending;
         self->tail = pending;
     }
+}
+
+mp_msg_t *mpc_request (mpc_t *self, mp_msg_t *msg, int timeout_ms)
+{
+    uint64_t reqid = mpc_send (self, msg);
+    if (reqid == 0)
+        return NULL;
+    mp_msg_t *reply = s_await (self, reqid, reqid + 1, timeout_ms,
+                               mp_msg_name (mp_msg_type (msg)));
+    if (reply)
+        self->code = MP_OK;
+    return reply;
+}
+
+int mpc_request_all (mpc_t *self, mp_msg_t **msgs, size_t n, size_t window, int timeout_ms)
+{
+    if (window == 0) {
+        s_error (self, MP_EINVAL, "a window of 0 requests");
+        return MP_EINVAL;
+    }
+    //  Request ids of their own, consecutive, so that an answer is known by its id.
+    uint64_t first = self->next_reqid;
+    self->next_reqid += n;
+    size_t sent = 0, answered = 0;
+    while (answered < n) {
+        while (sent < n && sent - answered < window) {
+            mp_msg_set_reqid (msgs[sent], first + sent);
+            if (mpc_send (self, msgs[sent]) == 0)
+                return self->code;
+            sent++;
+        }
+        mp_msg_t *reply = s_await (self, first, first + sent, timeout_ms,
+                                   mp_msg_name (mp_msg_type (msgs[answered])));
+        if (!reply)
+            return self->code;
+        mp_error_msg_t error;
+        if (mp_error_msg_view (reply, &error) == MP_OK) {
+            //  The rest's answers, if any come, are dropped as an earlier post's.
+            s_error (self, error.code ? (int) error.code : MP_EPROTO, "%s refused: %s",
+                     mp_msg_name (mp_msg_type (msgs[mp_msg_reqid (reply) - first])),
+                     error.reason);
+            mp_msg_destroy (&reply);
+            return self->code;
+        }
+        mp_msg_destroy (&reply);
+        answered++;
+    }
+    self->code = MP_OK;
+    return MP_OK;
 }
 
 void mpc_msg_free (mp_msg_t *msg)

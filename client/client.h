@@ -56,6 +56,14 @@ mp_msg_t *mpc_recv (mpc_t *self, int timeout_ms);
 //  messages that arrive meanwhile are kept for mpc_recv. NULL on failure: MP_ETIMEDOUT
 //  when no reply came in time, or a code of mpc_send, MP_EIO, MP_ENOMEM.
 mp_msg_t *mpc_request (mpc_t *self, mp_msg_t *msg, int timeout_ms);
+//  Sends n requests (their request ids are set here), at most window of them
+//  unanswered at a time, and waits for every answer: for many requests whose answers
+//  only say they were taken (a plan's units), about one round trip rather than one
+//  each. The answers are dropped. MP_OK when every one was taken; else the code of
+//  the first refused (an ERROR answer, whose reason mpc_error gives), MP_ETIMEDOUT
+//  when no answer came within timeout_ms of the one before, a code of mpc_send, or
+//  MP_EINVAL for a window of 0. Other messages are kept for mpc_recv, as above.
+int mpc_request_all (mpc_t *self, mp_msg_t **msgs, size_t n, size_t window, int timeout_ms);
 //  Waits for a message or for one of fds to become readable. Returns 0 on timeout,
 //  1 when a message is waiting, 2 + i when fds[i] is readable (an interrupted wait is a
 //  timeout), or a negative mp_err_t on error (MP_EINVAL, MP_ENOMEM, MP_EIO).

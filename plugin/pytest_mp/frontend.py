@@ -408,13 +408,13 @@ class FrontEnd:
             else:
                 files = self._test_files(session)
             weights = mpdurations.weights(units, mpdurations.load(self.config))
-            for unit in units:
-                client.request(
-                    "PLAN_UNIT", run=run, unit=unit.id, group=unit.group,
-                    strategy=mpplan.STRATEGY_NUMBER[unit.strategy], tests=unit.nodeids,
-                    requires=unit.requires, weight_ms=weights[unit.id],
-                    timeout=REQUEST_TIMEOUT_MS,
-                )
+            # Each unit is a request, but not a round trip each: the coordinator takes
+            # them in order and the answers are waited for together.
+            client.request_all("PLAN_UNIT", (
+                dict(run=run, unit=unit.id, group=unit.group,
+                     strategy=mpplan.STRATEGY_NUMBER[unit.strategy], tests=unit.nodeids,
+                     requires=unit.requires, weight_ms=weights[unit.id])
+                for unit in units), timeout=REQUEST_TIMEOUT_MS)
             client.request("PLAN_END", run=run, files=files, timeout=REQUEST_TIMEOUT_MS)
             self._follow(session, client, run, daemons)
         except (WireError, RuntimeError) as error:

@@ -117,6 +117,7 @@ def lib():
         "mpc_send": (U, [P, P]),
         "mpc_recv": (P, [P, I]),
         "mpc_request": (P, [P, P, I]),
+        "mpc_request_all": (I, [P, ctypes.POINTER(P), Z, Z, I]),
         "mpc_wait": (I, [P, ctypes.POINTER(I), I, I]),
         "mpc_error": (S, [P]),
         "mpc_errno": (I, [P]),
@@ -394,6 +395,26 @@ class Client:
             raise WireError("%s refused: %s" % (type_name, values.reason), values.code,
                             refused=True)
         return values
+
+    def request_all(self, type_name, many, window=256, timeout=-1):
+        """Sends a request of type_name for each dict of fields in many, at most window
+        unanswered at a time, and waits until every one is answered (mpc_request_all):
+        about one round trip for all. Raises WireError at the first refused, or when an
+        answer takes longer than timeout ms."""
+        so = lib()
+        msgs = []
+        try:
+            for fields in many:
+                msgs.append(build(type_name, fields))
+            if not msgs:
+                return
+            array = (ctypes.c_void_p * len(msgs))(*msgs)
+            rc = so.mpc_request_all(self._handle, array, len(msgs), window, int(timeout))
+        finally:
+            for msg in msgs:
+                so.mpc_msg_free(msg)
+        if rc != 0:
+            raise WireError("%s to %s: %s" % (type_name, self.endpoint, self._error()), rc)
 
     def recv(self, timeout=-1):
         """(type name, named tuple) of the next message, or None on timeout."""

@@ -125,7 +125,7 @@ class Zygote:
             if error is None:
                 client.close()  # the run ended before it was planned
                 return True
-        client.send("ZYGOTE_READY", run=self.run, collected=len(items), error=error)
+        children = {}  # pidfd -> (pid, unit); unit 0 for a spare
         if not error:
             factory = getattr(self.config, "_tmp_path_factory", None)
             if factory is not None:
@@ -140,7 +140,11 @@ class Zygote:
                                  if _strategy(item) == "free"}
                 self.done_read, self.done_write = os.pipe()
                 os.set_blocking(self.done_read, False)
-            self._serve(session, client, items)
+            # The first spare sets itself up while ZYGOTE_READY brings the first UNIT.
+            self.spares = [self._fork_spare(client, items, children)]
+        client.send("ZYGOTE_READY", run=self.run, collected=len(items), error=error)
+        if not error:
+            self._serve(client, items, children)
         client.close()
         # Back to pytest, whose session-finish hooks run before this process exits.
         return True
@@ -180,21 +184,23 @@ class Zygote:
         kind, msg = got if got else (None, None)
         return kind, msg, kind == "RUN_END" and msg.run == self.run
 
-    def _serve(self, session, client, items):
-        """Forks a unit process per UNIT until the agent relays the run's RUN_END."""
-        children = {}  # pidfd -> (pid, unit); unit 0 for a spare
-        spares = self.spares = []  # (pid, pipe to send it its unit), oldest first
+    def _serve(self, client, items, children):
+        """Forks a unit process per UNIT until the agent relays the run's RUN_END.
+        children: pidfd -> (pid, unit) of each process forked (unit 0 for a spare)."""
+        spares = self.spares  # (pid, pipe to send it its unit), oldest first
         while True:
-            while len(spares) < SPARES:
-                # Spares are forked and connected ahead of time, while other units run:
-                # a unit, or several arriving together, start without waiting for fork
-                # and set-up.
-                spares.append(self._fork_spare(client, items, children))
             fds = list(children) + list(self.outputs)
             if self.done_read >= 0:
                 fds.append(self.done_read)
-            ready = client.wait(fds, 1000)
-            if ready == 1:
+            short = len(spares) < SPARES
+            ready = client.wait(fds, 0 if short else 1000)
+            if ready == 0 and short:
+                # Spares are forked and connected ahead of time, while other units run:
+                # a unit, or several arriving together, start without waiting for fork
+                # and set-up. One at a time, when nothing else waits: a UNIT that came
+                # meanwhile goes to a spare first (_assign forks one if none is left).
+                spares.append(self._fork_spare(client, items, children))
+            elif ready == 1:
                 kind, msg, run_ended = self._receive(client)
                 if run_ended:
                     # Spares and idle processes read nothing more and exit 0; units

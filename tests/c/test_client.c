@@ -2,6 +2,7 @@
 //  messages kept for later, timeouts and bad signatures, against a fake ROUTER server
 //  on ipc:// in a private directory (the client has a zmq context of its own).
 #include <czmq.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -251,6 +252,131 @@ static void test_bad_signatures_are_dropped (void)
     s_stop (&f);
 }
 
+//  mpc_request_all on a thread of its own, while the test plays the server.
+typedef struct {
+    mpc_t *client;
+    mp_msg_t *msgs[5];
+    size_t window;
+    int rc;
+} s_batch_t;
+
+static void *s_batch_run (void *arg)
+{
+    s_batch_t *batch = (s_batch_t *) arg;
+    batch->rc = mpc_request_all (batch->client, batch->msgs, 5, batch->window, 2000);
+    return NULL;
+}
+
+static void s_batch_start (s_fixture_t *f, s_batch_t *batch, pthread_t *thread)
+{
+    memset (batch, 0, sizeof *batch);
+    batch->client = f->client;
+    batch->window = 2;
+    for (size_t i = 0; i < 5; i++)
+        batch->msgs[i] = MP_PACK (plan_unit, .run = 1, .unit = 10 + i, .group = "");
+    ASSERT_EQ (pthread_create (thread, NULL, s_batch_run, batch), 0);
+}
+
+static void s_batch_free (s_batch_t *batch)
+{
+    for (size_t i = 0; i < 5; i++)
+        mp_msg_destroy (&batch->msgs[i]);
+}
+
+//  Whether the server has a message within timeout_ms.
+static int s_server_has (s_fixture_t *f, int timeout_ms)
+{
+    zpoller_t *poller = zpoller_new (f->server, NULL);
+    int ready = zpoller_wait (poller, timeout_ms) != NULL;
+    zpoller_destroy (&poller);
+    return ready;
+}
+
+static void test_request_all_keeps_a_window_and_waits_for_every_answer (void)
+{
+    s_fixture_t f;
+    s_start (&f);
+    uint64_t post = s_post (&f);
+    s_batch_t batch;
+    pthread_t thread;
+    s_batch_start (&f, &batch, &thread);
+    //  Two go at once; a third only once one is answered.
+    uint64_t ids[5];
+    for (size_t i = 0; i < 2; i++) {
+        mp_msg_t *got = s_server_recv (&f);
+        ASSERT_EQ (mp_msg_type (got), MP_MSG_PLAN_UNIT);
+        ASSERT_EQ (mp_msg_u64 (got, MP_F_PLAN_UNIT_unit), 10 + i);
+        ids[i] = mp_msg_reqid (got);
+        mp_msg_destroy (&got);
+    }
+    ASSERT_EQ (ids[0], post + 1);
+    ASSERT_EQ (ids[1], post + 2);
+    ASSERT_EQ (s_server_has (&f, 200), 0);
+    //  Answered out of order, with news and the post's answer in between.
+    s_server_send (&f, post, MP_PACK (ok, .value = 0), &s_key);
+    s_server_send (&f, 0, MP_PACK (run_end, .run = 9), &s_key);
+    s_server_send (&f, ids[1], MP_PACK (ok, .value = 0), &s_key);
+    //  Each next one goes as an answer frees the window: answer these after it.
+    const size_t then[] = { 0, 2, 3 };
+    for (size_t i = 2; i < 5; i++) {
+        mp_msg_t *got = s_server_recv (&f);
+        ASSERT_EQ (mp_msg_u64 (got, MP_F_PLAN_UNIT_unit), 10 + i);
+        ids[i] = mp_msg_reqid (got);
+        ASSERT_EQ (ids[i], post + 1 + i);
+        mp_msg_destroy (&got);
+        s_server_send (&f, ids[then[i - 2]], MP_PACK (ok, .value = 0), &s_key);
+    }
+    //  Four answered; the last is still owed.
+    ASSERT_EQ (s_server_has (&f, 100), 0);
+    s_server_send (&f, ids[4], MP_PACK (ok, .value = 0), &s_key);
+    ASSERT_EQ (pthread_join (thread, NULL), 0);
+    ASSERT_EQ (batch.rc, MP_OK);
+    ASSERT_EQ (mpc_errno (f.client), MP_OK);
+    s_batch_free (&batch);
+    //  The news waits for mpc_recv.
+    mp_msg_t *msg = mpc_recv (f.client, 0);
+    ASSERT_NOT_NULL (msg);
+    ASSERT_EQ (mp_msg_u64 (msg, MP_F_RUN_END_run), 9);
+    mpc_msg_free (msg);
+    //  Request ids go on after the batch's.
+    ASSERT_EQ (s_post (&f), post + 6);
+    s_stop (&f);
+}
+
+static void test_request_all_stops_at_a_refusal (void)
+{
+    s_fixture_t f;
+    s_start (&f);
+    s_batch_t batch;
+    pthread_t thread;
+    s_batch_start (&f, &batch, &thread);
+    mp_msg_t *got = s_server_recv (&f);
+    uint64_t first = mp_msg_reqid (got);
+    mp_msg_destroy (&got);
+    got = s_server_recv (&f);
+    mp_msg_destroy (&got);
+    s_server_send (&f, first + 1, MP_PACK (error, .code = MP_EINVAL, .reason = "no such group"),
+                   &s_key);
+    ASSERT_EQ (pthread_join (thread, NULL), 0);
+    ASSERT_EQ (batch.rc, MP_EINVAL);
+    ASSERT_EQ (mpc_errno (f.client), MP_EINVAL);
+    ASSERT_STRSTR (mpc_error (f.client), "PLAN_UNIT refused: no such group");
+    //  The first's late answer is dropped, as an earlier post's, by the next request.
+    s_server_send (&f, first, MP_PACK (ok, .value = 1), &s_key);
+    uint64_t next = first + 5;
+    s_server_send (&f, next, MP_PACK (ok, .value = 42), &s_key);
+    mp_msg_t *request = mp_msg_new (MP_MSG_AGENTS);
+    mp_msg_t *reply = mpc_request (f.client, request, 2000);
+    ASSERT_EQ (mp_msg_reqid (request), next);
+    ASSERT_EQ (s_ok_value (reply), 42);
+    mp_msg_destroy (&reply);
+    mp_msg_destroy (&request);
+    s_batch_free (&batch);
+    //  A window of nothing is refused.
+    ASSERT_EQ (mpc_request_all (f.client, NULL, 0, 0, 100), MP_EINVAL);
+    s_stop (&f);
+}
+
 static void test_new_refuses_a_bad_key_file (void)
 {
     zsys_init ();
@@ -279,6 +405,8 @@ static const mp_test_t tests[] = {
     MP_TEST (test_earlier_replies_dropped_others_kept),
     MP_TEST (test_timeouts_return_null_and_say_so),
     MP_TEST (test_bad_signatures_are_dropped),
+    MP_TEST (test_request_all_keeps_a_window_and_waits_for_every_answer),
+    MP_TEST (test_request_all_stops_at_a_refusal),
     MP_TEST (test_new_refuses_a_bad_key_file),
     { NULL, NULL },
 };

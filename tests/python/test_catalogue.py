@@ -102,13 +102,18 @@ def test_peer_names_come_from_the_library():
 
 
 class FakeClient:
-    """What the zygote's serve loop needs of a client: messages waiting, posts sent."""
+    """What the zygote's serve loop needs of a client: messages waiting, posts sent.
+    The first `quiet` looks that do not wait (timeout 0) find nothing."""
 
-    def __init__(self, messages):
+    def __init__(self, messages, quiet=0):
         self.messages = list(messages)
         self.sent = []
+        self.quiet = quiet
 
     def wait(self, fds, timeout):
+        if timeout == 0 and self.quiet > 0:
+            self.quiet -= 1
+            return 0
         assert self.messages, "the zygote went on after the messages ran out"
         return 1
 
@@ -150,16 +155,36 @@ def test_zygote_leaves_on_its_runs_end_and_lets_its_spare_go():
         ("RUN_END", msg["RUN_END"](run=8)),  # another run's: ignored
         ("UNIT", msg["UNIT"](run=7, unit=3, group="", tests=["t.py::a"], slot=0)),
         ("RUN_END", msg["RUN_END"](run=7)),
-    ])
+    ], quiet=2)
     zygote, spares = _zygote(7)
-    zygote._serve(None, client, {})
+    zygote._serve(client, {}, {})
     assert not client.messages
-    # The unit went to the first spare; the second read nothing: it exits 0.
+    # Two spares were forked while nothing came. The unit went to the first; the
+    # second read nothing: it exits 0.
+    assert len(spares) == 2
     with os.fdopen(spares[0]) as first, os.fdopen(spares[1]) as second:
         assert json.loads(first.read()) == [3, ["t.py::a"], 0, False]
         assert second.read() == ""
     # UNIT_STARTED is the unit process's to send, no longer the zygote's.
     assert client.sent == []
+
+
+def test_zygote_hands_out_a_waiting_unit_before_forking_spares_ahead():
+    msg = wire.MESSAGES
+    client = FakeClient([
+        ("UNIT", msg["UNIT"](run=7, unit=3, group="", tests=["t.py::a"], slot=0)),
+        ("UNIT", msg["UNIT"](run=7, unit=4, group="", tests=["t.py::b"], slot=1)),
+        ("RUN_END", msg["RUN_END"](run=7)),
+    ], quiet=0)
+    zygote, spares = _zygote(7)
+    zygote.spares.append(zygote._fork_spare(client, {}, {}))  # forked before ZYGOTE_READY
+    zygote._serve(client, {}, {})
+    # The spare forked ahead took the first unit; the second needed a fork of its own,
+    # made when it came, and nothing was forked ahead while units waited.
+    assert len(spares) == 2
+    with os.fdopen(spares[0]) as first, os.fdopen(spares[1]) as second:
+        assert json.loads(first.read()) == [3, ["t.py::a"], 0, False]
+        assert json.loads(second.read()) == [4, ["t.py::b"], 1, False]
 
 
 def test_zygote_gives_free_units_to_an_idle_reused_process_and_groups_to_spares():
@@ -181,7 +206,7 @@ def test_zygote_gives_free_units_to_an_idle_reused_process_and_groups_to_spares(
                              slot=0)),
         ("RUN_END", msg["RUN_END"](run=7)),
     ])
-    zygote._serve(None, client, {})
+    zygote._serve(client, {}, {})
     with os.fdopen(spares[0]) as first, os.fdopen(spares[1]) as second:
         # Units 3 and 4 in the first process, which stays for more; the serial unit
         # in a fresh spare, which is let go after it.
