@@ -105,7 +105,8 @@ int mp_agentd_on_local (zloop_t *loop, zsock_t *reader, void *arg)
             mp_agentd_forget_proc (self, (pid_t) ended.pid);
         }
         else if (type == MP_MSG_UNIT_DONE) {
-            //  A reused process between units: it announces its next one afresh.
+            //  Its unit is over: a reused process announces its next one afresh, any
+            //  other exits.
             mp_unit_done_msg_t done;
             mp_unit_done_msg_view (msg, &done);
             mp_peer_t peer;

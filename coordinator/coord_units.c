@@ -81,6 +81,18 @@ static void s_unit_ended (mp_coord_t *self, mp_run_t *run, mp_unit_t *unit, int6
             s_describe_status (status, text, sizeof text);
         mp_coord_event (self, run, MP_EVENT_CRASH, unit->tests[unit->finished], unit->id, text,
                         strlen (text));
+        if (unit->strategy == MP_STRATEGY_FREE && unit->finished + 1 < unit->ntests) {
+            //  Tests of a free unit (several: --mp-reuse) do not depend on each other:
+            //  the one running fails, the rest go back to the queue, to run from the
+            //  next one in a fresh process. Not a loss of its host (requeued stays).
+            unit->finished++;
+            int requeued = unit->requeued;
+            mp_coord_unit_off_slot (self, run, unit, 1);
+            unit->requeued = requeued;
+            unit->timed_out = unit->stray_kill = 0;
+            unit->status = 0;
+            return;
+        }
     }
     mp_coord_unit_off_slot (self, run, unit, 0);
     if (mp_sched_done (run->sched))
@@ -347,6 +359,10 @@ void mp_coord_on_report (mp_coord_t *self, mp_request_t *req)
     if (current && kind == MP_EVENT_LOGFINISH) {
         unit->finished++;
         unit->test_since_ms = 0;
+        if (unit->strategy == MP_STRATEGY_FREE && unit->finished < unit->ntests)
+            //  A free unit's tests (several under --mp-reuse) are each torn down whole:
+            //  what one left held passes on before the next starts, as between units.
+            mp_sync_owner_gone (req->run->sync, req->owner, 0);
     }
     mp_coord_event (self, req->run, kind, report.test, unit->id, report.data.data,
                     report.data.len);
@@ -408,9 +424,9 @@ void mp_coord_on_unit_exit (mp_coord_t *self, mp_request_t *req)
     s_unit_ended (self, req->run, unit, ended.status, NULL);
 }
 
-//  A reused unit process (--mp-reuse) is done with its unit and stays for another:
-//  the unit ends as if its process had exited 0, and the process's name is free to
-//  announce its next unit.
+//  A unit process is done with its unit: it leaves, or (--mp-reuse) stays for
+//  another. The unit ends as if its process had exited 0 (the UNIT_EXIT that may
+//  follow finds it ended), and the process's name is free to announce a next unit.
 void mp_coord_on_unit_done (mp_coord_t *self, mp_request_t *req)
 {
     mp_unit_done_msg_t done;

@@ -82,7 +82,7 @@ typedef enum { MP_SCOPE_NONE = 0, MP_SCOPE_RUN = 1, MP_SCOPE_UNIT = 2 } mp_scope
     X (STATUS_INFO, status_info, 36, MP_ROLE_COORD, MP_SCOPE_NONE,                      \
        "the coordinator's agents and runs, as JSON")                                    \
     X (UNIT_DONE, unit_done, 37, MP_ROLE_UNIT, MP_SCOPE_UNIT,                           \
-       "a unit process kept for reuse (--mp-reuse) ended its unit and waits for another")  \
+       "a unit process ended its unit: it leaves, or waits for another (--mp-reuse)")  \
     X (RUN_PLAN, run_plan, 38, MP_ROLE_COORD, MP_SCOPE_NONE,                            \
        "an early run is planned: the agent hands its zygote files and tests to compare") \
     X (LINE_OPEN, line_open, 39, MP_ROLE_UNIT, MP_SCOPE_UNIT,                           \
@@ -120,7 +120,7 @@ typedef enum { MP_SCOPE_NONE = 0, MP_SCOPE_RUN = 1, MP_SCOPE_UNIT = 2 } mp_scope
     F (UNIT_EXIT, i, status, "exit code, or minus the signal")
 #define MP_FIELDS_UNIT_DONE(F)                                                           \
     F (UNIT_DONE, u, run, "run id") F (UNIT_DONE, u, unit, "unit id")                    \
-    F (UNIT_DONE, u, pid, "the unit process, which goes on")
+    F (UNIT_DONE, u, pid, "the unit process")
 #define MP_FIELDS_ZYGOTE_EXIT(F)                                                         \
     F (ZYGOTE_EXIT, u, run, "run id")                                                    \
     F (ZYGOTE_EXIT, i, status, "exit code, or minus the signal")

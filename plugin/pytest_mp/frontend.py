@@ -24,6 +24,7 @@ from . import ready_zygote
 from .early import EarlyStart
 from .plugin import _worker as worker_state
 from .plugin import key_file_given
+from .plugin import reuse as reuse_wanted
 from .trace import TraceRecorder
 from .wire import Client, WireError, generate_key
 
@@ -31,6 +32,8 @@ POLL_WAIT_MS = 1000
 # Below this many events a batch is followed by a pause before the next poll.
 POLL_BATCH = 32
 POLL_PAUSE_S = 0.01
+# Slots assumed for the size of --mp-reuse chunks when agents join from elsewhere.
+REMOTE_SLOTS_GUESS = 16
 REQUEST_TIMEOUT_MS = 15000
 # A coordinator that answers no poll for this long is gone: less than its agents'
 # heartbeat expiry (10 s), so the front end is never the last to notice.
@@ -245,6 +248,7 @@ class FrontEnd:
         self.daemons = None  # the embedded coordinator and agent
         self.daemons_error = None  # why they could not start, raised when the run starts
         self.early = None  # EarlyStart: the run, submitted while this process collects
+        self.known = {}  # nodeid -> seconds it took in earlier runs (pytest's cache)
         self.durations = {}  # nodeid -> seconds its phases took, this run
         self.membership = {}
         self.strategies = {}
@@ -323,12 +327,21 @@ class FrontEnd:
         if session.config.option.collectonly or not session.items:
             return True
         self.session = session
-        units = mpplan.build_units(session.items, self.membership, self.strategies)
+        option = self.config.option
+        self.in_order = bool(getattr(option, "maxfail", 0) or getattr(option, "stepwise", False))
+        chunk = 1
+        if reuse_wanted(self.config) and not self.in_order:
+            # Not when the run may stop early: a chunk would go on past the stop.
+            nfree = sum(1 for item in session.items
+                        if self.strategies.get(self.membership.get(item.nodeid), "free")
+                        == "free")
+            chunk = mpplan.chunk_size(nfree, self.np or REMOTE_SLOTS_GUESS)
+        self.known = mpdurations.load(self.config)  # earlier runs' durations
+        units = mpplan.build_units(session.items, self.membership, self.strategies, chunk,
+                                   self.known)
         self.units = {unit.id: unit for unit in units}
         self.items = {item.nodeid: item for item in session.items}
         self.order = list(self.items)
-        option = self.config.option
-        self.in_order = bool(getattr(option, "maxfail", 0) or getattr(option, "stepwise", False))
         coord = self.config.getoption("mp_coord")
         daemons = self.daemons
         run = None
@@ -407,7 +420,7 @@ class FrontEnd:
                 run = self._submit(client, session=session, units=units)
             else:
                 files = self._test_files(session)
-            weights = mpdurations.weights(units, mpdurations.load(self.config))
+            weights = mpdurations.weights(units, self.known)
             # Each unit is a request, but not a round trip each: the coordinator takes
             # them in order and the answers are waited for together.
             client.request_all("PLAN_UNIT", (
@@ -735,10 +748,11 @@ class FrontEnd:
 
     def _replay_crash(self, nodeid, unit_id, why):
         """The unit's process ended inside nodeid: that test fails, naming how, and
-        the tests after it in its unit are reported as not run."""
+        the tests after it in its unit are reported as not run; but those of a free
+        unit (several under --mp-reuse) run anyway, the coordinator sends them again."""
         self._fail(nodeid, "pytest-mp: the process running this test %s" % why)
         unit = self.units.get(unit_id)
-        if unit is None or nodeid not in unit.nodeids:
+        if unit is None or nodeid not in unit.nodeids or unit.strategy == "free":
             return
         for later in unit.nodeids[unit.nodeids.index(nodeid) + 1:]:
             location = self._location(later)

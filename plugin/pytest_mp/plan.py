@@ -94,9 +94,28 @@ class Unit:
         self.requires = list(requires)
 
 
-def build_units(items, membership, strategies):
-    """Units in plan order: free and isolated_free give one unit per test, serial and
-    isolated_serial one unit per group holding its tests in collection order."""
+# --mp-reuse: consecutive free tests share a unit, up to this many, so that a reused
+# process runs them one after another without a round trip to the coordinator each.
+MAX_CHUNK = 8
+# Units a slot should get at least, so that chunks still spread over every slot.
+UNITS_PER_SLOT = 4
+# Tests known (from earlier runs) to take this long or more run alone; a chunk of known
+# tests stops growing at this much.
+CHUNK_BUDGET_S = 0.25
+
+
+def chunk_size(nfree, slots):
+    """How many free tests one unit may hold, for nfree free tests over slots slots."""
+    return max(1, min(MAX_CHUNK, nfree // (UNITS_PER_SLOT * max(1, slots))))
+
+
+def build_units(items, membership, strategies, chunk=1, durations=None):
+    """Units in plan order: serial and isolated_serial give one unit per group holding
+    its tests in collection order; isolated_free one unit per test; free (and
+    ungrouped) one per test, or with chunk > 1 (--mp-reuse) up to chunk consecutive
+    tests of the same group and requirements each, cut where the durations of earlier
+    runs (nodeid -> seconds) add up to CHUNK_BUDGET_S."""
+    durations = durations or {}
     units = []
     by_group = {}
     # A group's tests all run where any of them may: their requirements add up.
@@ -106,6 +125,7 @@ def build_units(items, membership, strategies):
         if group != UNGROUPED:
             needs = group_needs.setdefault(group, [])
             needs.extend(n for n in requirements(item) if n not in needs)
+    open_chunk, spent = None, 0.0
     for item in items:
         group = membership.get(item.nodeid, UNGROUPED)
         strategy = strategies.get(group, "free") if group != UNGROUPED else "free"
@@ -116,7 +136,18 @@ def build_units(items, membership, strategies):
                                               group_needs.get(group, ()))
                 units.append(unit)
             unit.nodeids.append(item.nodeid)
-        else:
-            needs = group_needs[group] if group != UNGROUPED else requirements(item)
-            units.append(Unit(len(units) + 1, group, strategy, [item.nodeid], needs))
+            open_chunk = None  # chunks hold consecutive tests only
+            continue
+        needs = group_needs[group] if group != UNGROUPED else requirements(item)
+        took = durations.get(item.nodeid, 0.0)
+        if (strategy == "free" and open_chunk is not None and open_chunk.group == group
+                and open_chunk.requires == list(needs) and len(open_chunk.nodeids) < chunk
+                and spent + took < CHUNK_BUDGET_S):
+            open_chunk.nodeids.append(item.nodeid)
+            spent += took
+            continue
+        unit = Unit(len(units) + 1, group, strategy, [item.nodeid], needs)
+        units.append(unit)
+        chunkable = strategy == "free" and chunk > 1 and took < CHUNK_BUDGET_S
+        open_chunk, spent = (unit, took) if chunkable else (None, 0.0)
     return units

@@ -376,23 +376,28 @@ class Zygote:
                 if not text:
                     break  # the zygote let it go
                 unit, nodeids, slot, keep = json.loads(text)
-                self._run_unit(client, items, unit, nodeids, slot)
+                self._run_unit(client, items, unit, nodeids, slot, keep)
+                if keep:
+                    # Its next unit may come here: the zygote hears first, so that the
+                    # unit the freed slot gets is not given to a spare.
+                    os.write(self.done_write, b"%d %d\n" % (os.getpid(), unit))
+                # Ended as by an exit with status 0, but without waiting for one: the
+                # slot's next unit is on its way while this process leaves (or waits
+                # for it, reused). On this connection, after every report (and ahead
+                # of a reused process's next UNIT_STARTED).
+                client.send("UNIT_DONE", run=self.run, unit=unit, pid=os.getpid())
                 if not keep:
                     break
-                # Ended like a process that exits: its next unit may start. The zygote
-                # hears first, so that the unit the freed slot gets can come here
-                # rather than to a spare; this connection keeps UNIT_DONE ahead of the
-                # next UNIT_STARTED.
-                os.write(self.done_write, b"%d %d\n" % (os.getpid(), unit))
-                client.send("UNIT_DONE", run=self.run, unit=unit, pid=os.getpid())
                 self.forked_at = 0.0  # a reused process is not forked again
         self.state["sync"].close()
         self.state["client"] = self.state["sync"] = None
         client.close()
         return 0
 
-    def _run_unit(self, client, items, unit, nodeids, slot):
-        """Runs one unit's tests in plan order, reporting every phase."""
+    def _run_unit(self, client, items, unit, nodeids, slot, keep=False):
+        """Runs one unit's tests in plan order, reporting every phase. Those of a unit
+        a reused process runs (keep: free tests, several under --mp-reuse) share
+        nothing but module-level state: every fixture is torn down after each."""
         self.unit = unit
         self.started_at = time.time()
         # Where its tests run: a slot no other test on this agent holds meanwhile.
@@ -415,7 +420,7 @@ class Zygote:
             if item is None:
                 self._report_missing(nodeid)
                 continue
-            nextitem = items[following[nodeid]] if nodeid in following else None
+            nextitem = items[following[nodeid]] if nodeid in following and not keep else None
             item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
         self.reporting = False
 

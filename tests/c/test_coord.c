@@ -340,7 +340,7 @@ static void test_timeout_kills_and_reports_a_crash (void)
     fp_coord_t *coord = fp_coord_start (EP, HEARTBEAT_MS, LONG_EXPIRY_MS);
     fp_peer_t *agent = fp_agent_new (EP, "agent1", 1);
     fp_peer_t *front = fp_peer_new (EP, "front1");
-    fp_plan_t plan[] = { { 1, NULL, FREE, { "slow.py::t", "slow.py::u", NULL } } };
+    fp_plan_t plan[] = { { 1, "S", SERIAL, { "slow.py::t", "slow.py::u", NULL } } };
     uint64_t run = fp_submit (front, 200, plan, 1);
     fp_agent_join (agent, run);
     ASSERT_EQ (fp_agent_unit (agent, run), 1);
@@ -359,7 +359,8 @@ static void test_timeout_kills_and_reports_a_crash (void)
     mp_msg_destroy (&msg);
     fp_expect_nothing (agent, FP_QUIET_MS); //  killed once
 
-    //  The zygote reports SIGKILL: a crash in the test that timed out, then done.
+    //  The zygote reports SIGKILL: a crash in the test that timed out, then done (the
+    //  rest of a serial group does not run).
     fp_unit_exit (agent, run, 1, 401, -9);
     fp_events_t events = { 0 };
     fp_poll_until_done (front, run, &events);
@@ -369,6 +370,70 @@ static void test_timeout_kills_and_reports_a_crash (void)
     ASSERT_EQ (events.unit[1], 1);
     ASSERT_STRSTR (events.data[1], "timed out");
     s_assert_event (&events, 2, "done", "");
+    s_expect_run_end (agent, run);
+
+    fp_peer_destroy (&front);
+    fp_peer_destroy (&agent);
+    fp_coord_stop (&coord);
+}
+
+//  --mp-reuse: a free unit may hold several tests, run one after another in one
+//  process and each torn down whole: a lock one of them left held passes on before
+//  the next starts. A crash costs only the test that was running; the rest of the
+//  unit goes back to the queue, from the next test, in a fresh process.
+static void test_a_free_unit_of_several_tests_loses_only_its_crashed_test (void)
+{
+    fp_coord_t *coord = fp_coord_start (EP, HEARTBEAT_MS, LONG_EXPIRY_MS);
+    fp_peer_t *agent = fp_agent_new (EP, "agent1", 2);
+    fp_peer_t *front = fp_peer_new (EP, "front1");
+    fp_plan_t plan[] = {
+        { 1, NULL, FREE, { "t.py::a", "t.py::b", "t.py::c", NULL } },
+        { 2, NULL, FREE, { "t.py::d", NULL } },
+    };
+    uint64_t run = fp_submit (front, 0, plan, 2);
+    fp_agent_join (agent, run);
+    ASSERT_EQ (fp_agent_unit (agent, run), 1);
+    ASSERT_EQ (fp_agent_unit (agent, run), 2);
+    fp_unit_started (agent, run, 1, 801);
+    fp_unit_started (agent, run, 2, 802);
+
+    //  a takes the lock and ends holding it; d, waiting for it, gets it then.
+    fp_report (agent, 801, run, 1, "logstart", "t.py::a");
+    ASSERT_EQ (fp_request_ok (agent, "u801", MP_PACK (lock_acquire, .run = run,
+                                                      .name = "mp_lock")),
+               1);
+    uint64_t asked = fp_send (agent, "u802", MP_PACK (lock_acquire, .run = run,
+                                                       .name = "mp_lock"));
+    fp_report (agent, 801, run, 1, "logreport", "t.py::a");
+    fp_expect_nothing (agent, FP_QUIET_MS);
+    fp_report (agent, 801, run, 1, "logfinish", "t.py::a");
+    mp_msg_t *grant = fp_expect (agent, MP_MSG_OK);
+    ASSERT_EQ (mp_msg_reqid (grant), asked);
+    mp_msg_destroy (&grant);
+    ASSERT_EQ (fp_request_ok (agent, "u802", MP_PACK (lock_release, .run = run,
+                                                      .name = "mp_lock")),
+               0);
+    fp_report (agent, 802, run, 2, "logstart", "t.py::d");
+    fp_report (agent, 802, run, 2, "logreport", "t.py::d");
+    fp_report (agent, 802, run, 2, "logfinish", "t.py::d");
+    fp_unit_exit (agent, run, 2, 802, 0);
+
+    //  b crashes its process: c comes again, alone, and runs in a new one.
+    fp_report (agent, 801, run, 1, "logstart", "t.py::b");
+    fp_unit_exit (agent, run, 1, 801, -11);
+    ASSERT_EQ (fp_agent_unit_tests (agent, run, TESTS ("t.py::c")), 1);
+    fp_unit_passes (agent, run, 1, 803, TESTS ("t.py::c"));
+
+    fp_events_t events = { 0 };
+    fp_poll_until_done (front, run, &events);
+    ASSERT_EQ (events.count, 12);
+    s_assert_passed (&events, 0, "t.py::a", 1);
+    s_assert_passed (&events, 3, "t.py::d", 2);
+    s_assert_event (&events, 6, "logstart", "t.py::b");
+    s_assert_event (&events, 7, "crash", "t.py::b");
+    ASSERT_STRSTR (events.data[7], "signal 11");
+    s_assert_passed (&events, 8, "t.py::c", 1);
+    s_assert_event (&events, 11, "done", "");
     s_expect_run_end (agent, run);
 
     fp_peer_destroy (&front);
@@ -962,6 +1027,7 @@ static const mp_test_t tests[] = {
     MP_TEST (test_isolated_unit_waits_for_other_runs_to_drain),
     MP_TEST (test_timeout_kills_and_reports_a_crash),
     MP_TEST (test_a_kill_for_a_reused_process_s_last_unit_reruns_its_next),
+    MP_TEST (test_a_free_unit_of_several_tests_loses_only_its_crashed_test),
     MP_TEST (test_lost_agent_unit_is_requeued_once),
     MP_TEST (test_host_loss_reruns_from_the_unfinished_test_and_fails_the_second_time),
     MP_TEST (test_a_unit_its_agent_does_not_take_up_is_taken_back),

@@ -185,3 +185,38 @@ def test_a_lock_left_held_by_a_reused_test_passes_on(suite):
     assert result.returncode == 0, result.log
     tests = result.tests
     assert tests["test_takes_and_keeps"]["pid"] == tests["test_takes_again"]["pid"], result.log
+
+
+def _chunked_suite(n, body):
+    """n tests test_00 ... with body[i] (default: pass) as test i's code."""
+    lines = ["import os", ""]
+    for i in range(n):
+        args, code = body.get(i, ("", "pass"))
+        lines += ["def test_%02d(%s):" % (i, args), "    " + code, ""]
+    return "\n".join(lines)
+
+
+def test_many_free_tests_share_units_and_a_crash_still_costs_only_its_test(suite):
+    #  40 free tests on one slot: units of 8 consecutive tests each. Test 2 leaves the
+    #  lock held, 3 (same unit) takes it again; 10 crashes its process mid-unit.
+    suite.write("test_chunks.py", _chunked_suite(40, {
+        2: ("mp_lock", "mp_lock.acquire()"),
+        3: ("mp_lock", "mp_lock.acquire(); mp_lock.release()"),
+        10: ("", "os._exit(7)"),
+    }))
+    result = suite.run("--mp-reuse", "--mp-timeout", "30", "-p", "no:randomly", np=1,
+                       junit=True)
+    assert result.returncode == 1, result.log
+    outcomes = {n: c.outcome for n, c in result.junit.items()}
+    assert outcomes.pop("test_10") == "failed", result.log
+    assert set(outcomes.values()) == {"passed"} and len(outcomes) == 39, outcomes
+    assert re.search(r"exited with code 7\b", result.junit["test_10"].text)
+    pid = {name: record["pid"] for name, record in result.tests.items()}
+    #  A unit's tests share its process: the first eight, one process.
+    assert len({pid["test_%02d" % i] for i in range(8)}) == 1, pid
+    #  The crash took its process: the rest of its unit ran in another.
+    assert pid["test_08"] == pid["test_09"], pid
+    assert len({pid["test_%02d" % i] for i in range(11, 16)}) == 1, pid
+    assert pid["test_11"] != pid["test_09"], pid
+    #  Fewer processes than tests.
+    assert len(set(pid.values())) <= 10, pid

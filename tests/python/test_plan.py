@@ -88,3 +88,53 @@ def test_same_strategy_named_twice_is_fine():
     items = [FakeItem("t::a", mark("G", "isolated_free")), FakeItem("t::b", mark("G", "isolated_free"))]
     units = build_units(items, *group_strategies(items))
     assert [u.nodeids for u in units] == [["t::a"], ["t::b"]]
+
+
+def _requires(*labels):
+    return pytest.mark.mp_requires(*labels).mark
+
+
+def test_reuse_chunks_hold_consecutive_free_tests_of_one_group_and_requirements():
+    items = [
+        FakeItem("t::u1"), FakeItem("t::u2"), FakeItem("t::u3"), FakeItem("t::u4"),
+        FakeItem("t::f1", mark("F")), FakeItem("t::f2", mark("F")),
+        FakeItem("t::s1", mark("S", "serial")),
+        FakeItem("t::f3", mark("F")),
+        FakeItem("t::if1", mark("IF", "isolated_free")), FakeItem("t::if2", mark("IF")),
+        FakeItem("t::g1", _requires("gpu")), FakeItem("t::g2", _requires("gpu")),
+        FakeItem("t::u6"),
+    ]
+    units = build_units(items, *group_strategies(items), chunk=3)
+    assert [(u.strategy, u.group, u.nodeids) for u in units] == [
+        ("free", "", ["t::u1", "t::u2", "t::u3"]),  # at most three
+        ("free", "", ["t::u4"]),
+        ("free", "F", ["t::f1", "t::f2"]),  # another group: another unit
+        ("serial", "S", ["t::s1"]),
+        ("free", "F", ["t::f3"]),  # consecutive tests only
+        ("isolated_free", "IF", ["t::if1"]),  # isolated tests stay alone
+        ("isolated_free", "IF", ["t::if2"]),
+        ("free", "", ["t::g1", "t::g2"]),  # their own requirements
+        ("free", "", ["t::u6"]),
+    ]
+    assert units[7].requires == ["gpu"] and units[8].requires == []
+    # Without chunks (no --mp-reuse), one unit per free test.
+    assert len(build_units(items, *group_strategies(items))) == 13
+
+
+def test_reuse_chunks_are_cut_by_earlier_durations():
+    items = [FakeItem("t::%d" % i) for i in range(8)]
+    known = {"t::0": 0.1, "t::1": 0.1, "t::2": 0.1, "t::3": 5.0, "t::4": 0.01}
+    units = build_units(items, *group_strategies(items), chunk=8, durations=known)
+    # 0.1 + 0.1 reach no budget of 0.25 s, a third would; a long test runs alone;
+    # unknown ones count as nothing.
+    assert [u.nodeids for u in units] == [
+        ["t::0", "t::1"], ["t::2"], ["t::3"], ["t::4", "t::5", "t::6", "t::7"]]
+
+
+def test_chunk_size_spreads_tests_over_every_slot():
+    from pytest_mp.plan import MAX_CHUNK, UNITS_PER_SLOT, chunk_size
+
+    assert chunk_size(10, 2) == 1  # too few to share
+    assert chunk_size(UNITS_PER_SLOT * 2 * 3, 2) == 3
+    assert chunk_size(100000, 2) == MAX_CHUNK
+    assert chunk_size(100, 0) == min(MAX_CHUNK, 100 // UNITS_PER_SLOT)
