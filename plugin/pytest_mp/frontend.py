@@ -332,9 +332,8 @@ class FrontEnd:
         chunk = 1
         if reuse_wanted(self.config) and not self.in_order:
             # Not when the run may stop early: a chunk would go on past the stop.
-            nfree = sum(1 for item in session.items
-                        if self.strategies.get(self.membership.get(item.nodeid), "free")
-                        == "free")
+            nfree = sum(1 for item in session.items if mpplan.strategy_of(
+                item.nodeid, self.membership, self.strategies) == "free")
             chunk = mpplan.chunk_size(nfree, self.np or REMOTE_SLOTS_GUESS)
         self.known = mpdurations.load(self.config)  # earlier runs' durations
         units = mpplan.build_units(session.items, self.membership, self.strategies, chunk,

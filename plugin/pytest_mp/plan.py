@@ -104,6 +104,12 @@ UNITS_PER_SLOT = 4
 CHUNK_BUDGET_S = 0.25
 
 
+def strategy_of(nodeid, membership, strategies):
+    """A test's strategy: its group's, "free" for an ungrouped test."""
+    group = membership.get(nodeid, UNGROUPED)
+    return strategies.get(group, "free") if group != UNGROUPED else "free"
+
+
 def chunk_size(nfree, slots):
     """How many free tests one unit may hold, for nfree free tests over slots slots."""
     return max(1, min(MAX_CHUNK, nfree // (UNITS_PER_SLOT * max(1, slots))))
@@ -128,7 +134,7 @@ def build_units(items, membership, strategies, chunk=1, durations=None):
     open_chunk, spent = None, 0.0
     for item in items:
         group = membership.get(item.nodeid, UNGROUPED)
-        strategy = strategies.get(group, "free") if group != UNGROUPED else "free"
+        strategy = strategy_of(item.nodeid, membership, strategies)
         if strategy in ("serial", "isolated_serial"):
             unit = by_group.get(group)
             if unit is None:
