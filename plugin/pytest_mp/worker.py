@@ -3,6 +3,7 @@ in its environment: this process (the zygote) collects once, then forks one proc
 per unit; each unit process runs its tests with a correct nextitem chain (so fixtures
 of every scope are set up and torn down inside it) and reports every phase."""
 
+import atexit
 import codecs
 import ctypes
 import gc
@@ -90,10 +91,22 @@ class Zygote:
         self.collect_errors = []
         # The front end alone writes results and talks to the user; what tests give
         # the junit writer is recorded in unit processes and carried to it.
+        # Once its run has ended, nothing is left for this process but Python's own
+        # teardown of every object, which in a fork of the front end writes to, and so
+        # copies, most of its pages (tens of ms that every run's end waits for). Its
+        # atexit work (pytest's tmp_path cleanup, registered later) still runs first.
+        self.run_ended = False
+        atexit.register(self._leave_at_once)
         self.junit = bool(config.option.xmlpath)
         self.junit_recorder = None
         config.option.xmlpath = None
         config.option.usepdb = False
+
+    def _leave_at_once(self):
+        if self.run_ended and os.getpid() == self.zygote_pid:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
 
     def pytest_deselected(self, items):
         self.deselected.extend(items)
@@ -203,6 +216,7 @@ class Zygote:
             elif ready == 1:
                 kind, msg, run_ended = self._receive(client)
                 if run_ended:
+                    self.run_ended = True
                     # Spares and idle processes read nothing more and exit 0; units
                     # still running (a cancelled run's) die with this process (their
                     # PDEATHSIG).
