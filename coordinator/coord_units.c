@@ -49,7 +49,6 @@ int mp_coord_unit_off_slot (mp_coord_t *self, mp_run_t *run, mp_unit_t *unit, in
                                       || unit->finished < unit->ntests);
     if (requeue) {
         //  The next attempt starts afresh.
-        unit->requeued++;
         unit->pid = 0;
         unit->test_since_ms = 0;
     }
@@ -84,11 +83,9 @@ static void s_unit_ended (mp_coord_t *self, mp_run_t *run, mp_unit_t *unit, int6
         if (unit->strategy == MP_STRATEGY_FREE && unit->finished + 1 < unit->ntests) {
             //  Tests of a free unit (several: --mp-reuse) do not depend on each other:
             //  the one running fails, the rest go back to the queue, to run from the
-            //  next one in a fresh process. Not a loss of its host (requeued stays).
+            //  next one in a fresh process. Not a loss of its host.
             unit->finished++;
-            int requeued = unit->requeued;
             mp_coord_unit_off_slot (self, run, unit, 1);
-            unit->requeued = requeued;
             unit->timed_out = unit->stray_kill = 0;
             unit->status = 0;
             return;
@@ -126,7 +123,8 @@ static void s_unit_lost (mp_coord_t *self, mp_run_t *run, mp_unit_t *unit,
         mp_coord_event (self, run, MP_EVENT_RETRY, unit->tests[unit->finished], unit->id,
                         text, strlen (text));
     }
-    mp_coord_unit_off_slot (self, run, unit, 1);
+    if (mp_coord_unit_off_slot (self, run, unit, 1) == 0)
+        unit->requeued++;
 }
 
 //  Whether any agent may still run units of the run: one ready, or still collecting.

@@ -20,7 +20,7 @@ typedef struct {
     char agent[80];    //  key of the agent it was last sent to
     size_t slot;       //  its slot there (mp_agent_table_take_slot) while it holds one
     uint64_t pid;      //  its process, once started
-    int requeued;      //  times it went back to the queue
+    int requeued;      //  times it lost its host and went back to the queue
     char lost[192];    //  where and why its first attempt was lost ("" when it was not)
     uint64_t sent_ms;  //  when it was last sent to an agent (monotonic)
     uint64_t test_since_ms; //  when its current test began (monotonic), 0 between tests
