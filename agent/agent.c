@@ -324,8 +324,7 @@ void mp_agentd_destroy (mp_agentd_t **self_p)
     if (self->config.ready_zygote > 0) {
         //  Never handed a run: nothing of it to keep.
         kill (self->config.ready_zygote, SIGKILL);
-        close (self->config.ready_fd);
-        self->config.ready_zygote = 0;
+        mp_agentd_forget_ready_zygote (self);
     }
     if (self->runs) {
         //  Zygotes told to leave get a moment to finish their sessions; the rest go now.

@@ -108,6 +108,9 @@ void mp_agentd_start_run (mp_agentd_t *self, mp_msg_t *msg);
 void mp_agentd_plan_run (mp_agentd_t *self, mp_msg_t *msg);
 //  A child was reaped: a zygote or an orphaned unit process, reported.
 void mp_agentd_reaped (mp_agentd_t *self, pid_t pid, int wstatus);
+//  The zygote made ready by the front end (--zygote-ready) is no longer ours to hand
+//  a run: its socket is closed. Handed over, gone, or about to be killed.
+void mp_agentd_forget_ready_zygote (mp_agentd_t *self);
 
 //  Reader of the local socket: checks, notes and relays local peers' messages
 //  (local_peers.c).

@@ -256,8 +256,7 @@ void mp_agentd_start_run (mp_agentd_t *self, mp_msg_t *msg)
     if (pid > 0 && start.early) {
         //  Once: the front end that started us made it ready for its own run.
         rc = mp_zygote_hand_over (&spec, pid, self->config.ready_fd, err, sizeof err);
-        self->config.ready_zygote = 0;
-        self->config.ready_fd = -1;
+        mp_agentd_forget_ready_zygote (self);
         if (rc != MP_OK)
             mp_warn ("run %" PRIu64 ": %s: starting one", id, err);
     }
@@ -304,14 +303,20 @@ static void s_reap_zygote_first (mp_agentd_t *self, uint64_t run_id)
     }
 }
 
+void mp_agentd_forget_ready_zygote (mp_agentd_t *self)
+{
+    if (self->config.ready_fd >= 0)
+        close (self->config.ready_fd);
+    self->config.ready_zygote = 0;
+    self->config.ready_fd = -1;
+}
+
 void mp_agentd_reaped (mp_agentd_t *self, pid_t pid, int wstatus)
 {
     int64_t status = mp_zygote_status (wstatus);
     if (pid == self->config.ready_zygote) {
         //  The ready zygote left before its run came: runs get zygotes of their own.
-        close (self->config.ready_fd);
-        self->config.ready_zygote = 0;
-        self->config.ready_fd = -1;
+        mp_agentd_forget_ready_zygote (self);
         return;
     }
     for (mp_agent_run_t *run = (mp_agent_run_t *) zlistx_first (self->runs); run;

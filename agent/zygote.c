@@ -121,7 +121,6 @@ int mp_zygote_hand_over (const mp_zygote_spec_t *spec, pid_t pid, int fd, char *
                           strerror (errno));
             rc = MP_EIO;
         }
-    close (fd);
     if (rc == MP_OK)
         setpgid (pid, pid); //  it makes its own group too; either may come first
     return rc;

@@ -25,8 +25,8 @@ int mp_zygote_spawn (const mp_zygote_spec_t *spec, pid_t *pid, char *err, size_t
 
 //  Hands a run to a zygote made ready by the front end (mp-agent --zygote-ready), in
 //  place of a spawn: the log path (as MP_WORKER_LOG=PATH) and spec's env entries,
-//  each NUL-ended, on the socket it waits on, which is then closed (fd is taken). It
-//  must be a live child of ours. MP_OK, or MP_EIO with why in err.
+//  each NUL-ended, on the socket it waits on (the caller closes fd: the end of the
+//  stream). It must be a live child of ours. MP_OK, or MP_EIO with why in err.
 int mp_zygote_hand_over (const mp_zygote_spec_t *spec, pid_t pid, int fd, char *err,
                          size_t errlen);
 
