@@ -89,14 +89,14 @@ class Zygote:
         self.reporting = False
         self.deselected = []
         self.collect_errors = []
-        # The front end alone writes results and talks to the user; what tests give
-        # the junit writer is recorded in unit processes and carried to it.
         # Once its run has ended, nothing is left for this process but Python's own
         # teardown of every object, which in a fork of the front end writes to, and so
         # copies, most of its pages (tens of ms that every run's end waits for). Its
         # atexit work (pytest's tmp_path cleanup, registered later) still runs first.
         self.run_ended = False
         atexit.register(self._leave_at_once)
+        # The front end alone writes results and talks to the user; what tests give
+        # the junit writer is recorded in unit processes and carried to it.
         self.junit = bool(config.option.xmlpath)
         self.junit_recorder = None
         config.option.xmlpath = None
