@@ -380,15 +380,27 @@ void fp_unit_exit (fp_peer_t *agent, uint64_t run, uint64_t unit, uint64_t pid,
              MP_PACK (unit_exit, .run = run, .unit = unit, .pid = pid, .status = status));
 }
 
+void fp_unit_done (fp_peer_t *agent, uint64_t run, uint64_t unit, uint64_t pid)
+{
+    char name[MP_PEER_NAME_MAX];
+    mp_peer_unit_name (pid, name);
+    fp_send (agent, name, MP_PACK (unit_done, .run = run, .unit = unit, .pid = pid));
+}
+
+void fp_test_passes (fp_peer_t *agent, uint64_t pid, uint64_t run, uint64_t unit,
+                     const char *test)
+{
+    fp_report (agent, pid, run, unit, "logstart", test);
+    fp_report (agent, pid, run, unit, "logreport", test);
+    fp_report (agent, pid, run, unit, "logfinish", test);
+}
+
 void fp_unit_passes (fp_peer_t *agent, uint64_t run, uint64_t unit, uint64_t pid,
                      const char *const *tests)
 {
     fp_unit_started (agent, run, unit, pid);
-    for (size_t i = 0; tests[i]; i++) {
-        fp_report (agent, pid, run, unit, "logstart", tests[i]);
-        fp_report (agent, pid, run, unit, "logreport", tests[i]);
-        fp_report (agent, pid, run, unit, "logfinish", tests[i]);
-    }
+    for (size_t i = 0; tests[i]; i++)
+        fp_test_passes (agent, pid, run, unit, tests[i]);
     fp_unit_exit (agent, run, unit, pid, 0);
 }
 

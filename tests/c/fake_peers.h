@@ -86,8 +86,13 @@ void fp_report (fp_peer_t *agent, uint64_t pid, uint64_t run, uint64_t unit, con
 //  The run's zygote says the unit process ended (UNIT_EXIT, as z<run>).
 void fp_unit_exit (fp_peer_t *agent, uint64_t run, uint64_t unit, uint64_t pid,
                    int64_t status);
-//  A whole unit that passes: announced, logstart, logreport and logfinish for each
-//  test (a NULL-ended list), exit 0.
+//  A unit process ends its unit itself (UNIT_DONE, as u<pid>).
+void fp_unit_done (fp_peer_t *agent, uint64_t run, uint64_t unit, uint64_t pid);
+//  One test of a unit that passes: logstart, logreport and logfinish.
+void fp_test_passes (fp_peer_t *agent, uint64_t pid, uint64_t run, uint64_t unit,
+                     const char *test);
+//  A whole unit that passes: announced, fp_test_passes for each test (a NULL-ended
+//  list), exit 0.
 void fp_unit_passes (fp_peer_t *agent, uint64_t run, uint64_t unit, uint64_t pid,
                      const char *const *tests);
 

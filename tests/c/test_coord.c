@@ -105,9 +105,7 @@ static void test_a_reused_process_ends_its_unit_and_runs_another (void)
     fp_agent_join (agent, run);
     ASSERT_EQ (fp_agent_unit (agent, run), 1);
     fp_unit_started (agent, run, 1, 301);
-    fp_report (agent, 301, run, 1, "logstart", "t.py::a");
-    fp_report (agent, 301, run, 1, "logreport", "t.py::a");
-    fp_report (agent, 301, run, 1, "logfinish", "t.py::a");
+    fp_test_passes (agent, 301, run, 1, "t.py::a");
     char name[MP_PEER_NAME_MAX];
     mp_peer_unit_name (301, name);
     //  Speaking for another pid: refused, and the slot stays taken.
@@ -115,7 +113,7 @@ static void test_a_reused_process_ends_its_unit_and_runs_another (void)
                                  MP_PACK (unit_done, .run = run, .unit = 1, .pid = 302)),
                MP_EAUTH);
     fp_expect_nothing (agent, FP_QUIET_MS);
-    fp_send (agent, name, MP_PACK (unit_done, .run = run, .unit = 1, .pid = 301));
+    fp_unit_done (agent, run, 1, 301);
     //  The one slot takes the next unit, which the same process announces and runs.
     ASSERT_EQ (fp_agent_unit (agent, run), 2);
     fp_unit_passes (agent, run, 2, 301, TESTS ("t.py::b"));
@@ -155,9 +153,7 @@ static void test_a_kill_for_a_reused_process_s_last_unit_reruns_its_next (void)
     //  The test had ended meanwhile; the process goes on.
     fp_report (agent, 1501, run, 1, "logreport", "t.py::a");
     fp_report (agent, 1501, run, 1, "logfinish", "t.py::a");
-    char name[MP_PEER_NAME_MAX];
-    mp_peer_unit_name (1501, name);
-    fp_send (agent, name, MP_PACK (unit_done, .run = run, .unit = 1, .pid = 1501));
+    fp_unit_done (agent, run, 1, 1501);
     ASSERT_EQ (fp_agent_unit (agent, run), 2);
     fp_unit_started (agent, run, 2, 1501);
     fp_report (agent, 1501, run, 2, "logstart", "t.py::b");
@@ -413,9 +409,7 @@ static void test_a_free_unit_of_several_tests_loses_only_its_crashed_test (void)
     ASSERT_EQ (fp_request_ok (agent, "u802", MP_PACK (lock_release, .run = run,
                                                       .name = "mp_lock")),
                0);
-    fp_report (agent, 802, run, 2, "logstart", "t.py::d");
-    fp_report (agent, 802, run, 2, "logreport", "t.py::d");
-    fp_report (agent, 802, run, 2, "logfinish", "t.py::d");
+    fp_test_passes (agent, 802, run, 2, "t.py::d");
     fp_unit_exit (agent, run, 2, 802, 0);
 
     //  b crashes its process: c comes again, alone, and runs in a new one.
@@ -488,9 +482,7 @@ static void test_host_loss_reruns_from_the_unfinished_test_and_fails_the_second_
 
     //  Agent 1 finishes a, starts b, and is lost.
     fp_unit_started (agent1, run, 1, 601);
-    fp_report (agent1, 601, run, 1, "logstart", "t.py::a");
-    fp_report (agent1, 601, run, 1, "logreport", "t.py::a");
-    fp_report (agent1, 601, run, 1, "logfinish", "t.py::a");
+    fp_test_passes (agent1, 601, run, 1, "t.py::a");
     fp_report (agent1, 601, run, 1, "logstart", "t.py::b");
     fp_agent_silence (agent1);
 
